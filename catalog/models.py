@@ -1,0 +1,136 @@
+"""Categories, products and their images."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+class Category(models.Model):
+    """A node of the platform-wide product taxonomy."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    description = models.TextField(blank=True)
+    auto_accept_threshold = models.FloatField(
+        default=0.6,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="A prediction at or above this confidence sets the category "
+        "without review.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CategorySource(models.TextChoices):
+    MODEL = "model", "Model"
+    REVIEWER = "reviewer", "Reviewer"
+    MERCHANT = "merchant", "Merchant"
+
+
+class Product(models.Model):
+    merchant = models.ForeignKey(
+        "accounts.Merchant", on_delete=models.CASCADE, related_name="products"
+    )
+    sku = models.CharField("SKU", max_length=64)
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    category = models.ForeignKey(
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="products",
+    )
+    category_source = models.CharField(
+        max_length=16, choices=CategorySource.choices, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "sku"], name="product_sku_unique_per_merchant"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "-created_at"]),
+            models.Index(fields=["merchant", "category"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})"
+
+
+class ImageStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be classified"
+    PROCESSING = "processing", "Being classified"
+    CLASSIFIED = "classified", "Classified"
+    NEEDS_REVIEW = "needs_review", "Waiting for review"
+    REVIEWED = "reviewed", "Reviewed"
+    FAILED = "failed", "Classification failed"
+
+
+class ProductImage(models.Model):
+    """An uploaded photo, stored once under a key derived from its SHA-256."""
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="images"
+    )
+    # Denormalised from the product so "same bytes, same merchant" is one constraint.
+    merchant = models.ForeignKey(
+        "accounts.Merchant", on_delete=models.CASCADE, related_name="images"
+    )
+    file = models.FileField(max_length=255)
+    thumbnail = models.FileField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    format = models.CharField(max_length=16)
+    byte_size = models.PositiveBigIntegerField()
+    original_name = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="uploaded_images",
+    )
+    status = models.CharField(
+        max_length=16, choices=ImageStatus.choices, default=ImageStatus.PENDING
+    )
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "sha256"], name="image_bytes_unique_per_merchant"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "status_changed_at"]),
+            models.Index(fields=["sha256"]),
+            models.Index(fields=["merchant", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Image {self.pk} of {self.product_id}"

@@ -1,0 +1,220 @@
+"""Writes for the catalog: products and their images."""
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Merchant, User
+from catalog.images import ImageRejected, decode_image, make_thumbnail
+from catalog.models import Category, CategorySource, ImageStatus, Product, ProductImage
+
+logger = logging.getLogger(__name__)
+
+
+class ProductError(ValueError):
+    """A product could not be written as asked."""
+
+
+def product_create(
+    *,
+    merchant: Merchant,
+    sku: str,
+    name: str,
+    description: str = "",
+    price: Decimal | None = None,
+    category: Category | None = None,
+) -> Product:
+    """Create a product; a category given here is the merchant's own choice."""
+    product = Product(
+        merchant=merchant,
+        sku=sku.strip(),
+        name=name.strip(),
+        description=description,
+        price=price,
+        category=category,
+        category_source=CategorySource.MERCHANT if category else "",
+    )
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError as error:
+        raise ProductError(
+            f"A product with SKU {product.sku!r} already exists."
+        ) from error
+    return product
+
+
+def product_update(*, product: Product, **fields) -> Product:
+    """Update the given fields; changing the category makes it the merchant's."""
+    allowed = {"sku", "name", "description", "price", "category"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ProductError(f"Unknown product fields: {', '.join(sorted(unknown))}")
+    # Compare with what is stored: a bound ModelForm has already set the field.
+    stored_category_id = (
+        Product.objects.filter(pk=product.pk)
+        .values_list("category_id", flat=True)
+        .get()
+    )
+    new_category = fields.get("category", product.category)
+    if "category" in fields and getattr(new_category, "pk", None) != stored_category_id:
+        product.category_source = CategorySource.MERCHANT if fields["category"] else ""
+    for field, value in fields.items():
+        setattr(product, field, value.strip() if field in ("sku", "name") else value)
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError as error:
+        raise ProductError(
+            f"A product with SKU {product.sku!r} already exists."
+        ) from error
+    return product
+
+
+def product_set_category(
+    *, product: Product, category: Category, source: CategorySource
+) -> None:
+    """Set the category and remember who chose it."""
+    Product.objects.filter(pk=product.pk).update(
+        category=category, category_source=source, updated_at=timezone.now()
+    )
+    product.category, product.category_source = category, source
+
+
+def product_delete(*, product: Product) -> None:
+    """Delete a product with its images, and stored files no one else uses."""
+    keys = list(product.images.values_list("file", "thumbnail"))
+    product.delete()
+    transaction.on_commit(
+        lambda: _delete_unreferenced([k for pair in keys for k in pair])
+    )
+
+
+def image_upload(
+    *, product: Product, upload: UploadedFile, user: User | None
+) -> tuple[ProductImage, bool]:
+    """Check, store and register one uploaded photo for ``product``.
+
+    Return the image and whether it is new: the same bytes uploaded again for the
+    same merchant return the image already stored. Raise ImageRejected for a file
+    that is too large or not a usable image; nothing is stored then. The
+    classification is queued once the transaction commits.
+    """
+    data = _read_upload(upload)
+    sha256 = hashlib.sha256(data).hexdigest()
+    existing = _image_for_bytes(merchant_id=product.merchant_id, sha256=sha256)
+    if existing:
+        return existing, False
+
+    decoded = decode_image(data, max_pixels=settings.VITRINE_UPLOAD_MAX_PIXELS)
+    key = f"images/{sha256[:2]}/{sha256}.{decoded.extension}"
+    thumb_key = f"thumbnails/{sha256[:2]}/{sha256}.webp"
+    thumb = make_thumbnail(decoded.image, size=settings.VITRINE_THUMBNAIL_SIZE)
+    _store(key, data)
+    _store(thumb_key, thumb)
+    image = ProductImage(
+        product=product,
+        merchant_id=product.merchant_id,
+        file=key,
+        thumbnail=thumb_key,
+        sha256=sha256,
+        width=decoded.width,
+        height=decoded.height,
+        format=decoded.format,
+        byte_size=len(data),
+        original_name=(upload.name or "")[:255],
+        uploaded_by=user,
+        status=ImageStatus.PENDING,
+    )
+    try:
+        with transaction.atomic():
+            image.save()
+    except IntegrityError:
+        # The same bytes won a race from another request: theirs is the image.
+        existing = _image_for_bytes(merchant_id=product.merchant_id, sha256=sha256)
+        if existing:
+            return existing, False
+        _delete_unreferenced([key, thumb_key])
+        raise
+    image_enqueue_classification(image=image)
+    logger.info("image %s stored for product %s (%s)", image.pk, product.pk, key)
+    return image, True
+
+
+def image_check(*, upload: UploadedFile) -> None:
+    """Raise ImageRejected unless ``upload`` would be accepted by image_upload."""
+    decode_image(_read_upload(upload), max_pixels=settings.VITRINE_UPLOAD_MAX_PIXELS)
+    upload.seek(0)
+
+
+def _read_upload(upload: UploadedFile) -> bytes:
+    max_bytes = settings.VITRINE_UPLOAD_MAX_BYTES
+    too_large = ImageRejected(
+        "file_too_large",
+        f"The file is {(upload.size or 0) / 1048576:.1f} MB; the limit is "
+        f"{max_bytes / 1048576:.0f} MB.",
+    )
+    if upload.size is not None and upload.size > max_bytes:
+        raise too_large
+    upload.seek(0)
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise too_large
+    if not data:
+        raise ImageRejected("empty_file", "The file is empty.")
+    return data
+
+
+def image_enqueue_classification(*, image: ProductImage) -> None:
+    """Queue classification of ``image`` once the current transaction commits."""
+    from classification.tasks import classify_image
+
+    image_id = image.pk
+    transaction.on_commit(lambda: classify_image.delay(image_id))
+
+
+def image_set_status(*, image: ProductImage, status: ImageStatus) -> None:
+    now = timezone.now()
+    ProductImage.objects.filter(pk=image.pk).update(
+        status=status, status_changed_at=now
+    )
+    image.status, image.status_changed_at = status, now
+
+
+def image_delete(*, image: ProductImage) -> None:
+    """Delete one image, and its stored files if no other image uses them."""
+    keys = [image.file.name, image.thumbnail.name]
+    image.delete()
+    transaction.on_commit(lambda: _delete_unreferenced(keys))
+
+
+def _image_for_bytes(*, merchant_id: int, sha256: str) -> ProductImage | None:
+    return (
+        ProductImage.objects.select_related("product")
+        .filter(merchant_id=merchant_id, sha256=sha256)
+        .first()
+    )
+
+
+def _store(key: str, data: bytes) -> None:
+    # Content-addressed: an object already under this key holds these bytes.
+    if not default_storage.exists(key):
+        default_storage.save(key, ContentFile(data))
+
+
+def _delete_unreferenced(keys: Iterable[str]) -> None:
+    for key in {k for k in keys if k}:
+        in_use = (
+            ProductImage.objects.filter(file=key).exists()
+            or ProductImage.objects.filter(thumbnail=key).exists()
+        )
+        if not in_use:
+            default_storage.delete(key)

@@ -1,0 +1,278 @@
+"""Writes for classification: model versions and predictions.
+
+This is the only place that joins the plain-PyTorch code in ``classification.ml``
+with the ORM and storage. Torch is imported lazily so web processes stay light.
+"""
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog.images import ImageRejected, decode_image
+from catalog.models import Category, CategorySource, ImageStatus, ProductImage
+from catalog.services import image_set_status, product_set_category
+from classification.models import ModelVersion, Prediction
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_VERSION_NAME = "imagenet-taxonomy-v1"
+
+
+class PermanentClassificationError(Exception):
+    """Classifying the image cannot succeed by trying again."""
+
+
+@dataclass(frozen=True)
+class ClassifyOutcome:
+    prediction: Prediction | None
+    created: bool
+
+
+# --- Model versions -------------------------------------------------------------
+
+
+def model_version_register(
+    *,
+    name: str,
+    artifact: dict,
+    metrics: dict | None = None,
+    training: dict | None = None,
+    created_by=None,
+) -> ModelVersion:
+    """Store an artifact (written once, under its checksum) and record a version."""
+    from classification.ml.inference import artifact_to_bytes
+
+    data = artifact_to_bytes(artifact)
+    checksum = hashlib.sha256(data).hexdigest()
+    key = f"models/{checksum}.pt"
+    if not default_storage.exists(key):
+        default_storage.save(key, ContentFile(data))
+    return ModelVersion.objects.create(
+        name=name,
+        architecture=artifact["architecture"],
+        classes=list(artifact["classes"]),
+        artifact=key,
+        checksum=checksum,
+        preprocessing=artifact["preprocessing"],
+        metrics=metrics or {},
+        training=training or {},
+        created_by=created_by,
+    )
+
+
+@transaction.atomic
+def model_version_activate(*, version: ModelVersion) -> ModelVersion:
+    """Make ``version`` the only active one; workers switch on their next task."""
+    ModelVersion.objects.select_for_update().filter(
+        status=ModelVersion.Status.ACTIVE
+    ).exclude(pk=version.pk).update(status=ModelVersion.Status.RETIRED)
+    version.status = ModelVersion.Status.ACTIVE
+    version.activated_at = timezone.now()
+    version.save(update_fields=["status", "activated_at"])
+    return version
+
+
+def model_version_ensure_default() -> ModelVersion:
+    """Return the active version, registering the ImageNet-mapped one if none is.
+
+    The default version maps the pretrained backbone's ImageNet classes onto the
+    default taxonomy, so a new install sorts real photos before any training.
+    """
+    active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
+    if active:
+        return active
+    from classification.ml.imagenet_map import TAXONOMY_IMAGENET_CLASSES
+    from classification.ml.inference import default_artifact
+
+    existing = set(Category.objects.values_list("slug", flat=True))
+    slugs = [slug for slug in TAXONOMY_IMAGENET_CLASSES if slug in existing]
+    version = ModelVersion.objects.filter(name=DEFAULT_VERSION_NAME).first()
+    try:
+        with transaction.atomic():
+            if version is None:
+                version = model_version_register(
+                    name=DEFAULT_VERSION_NAME,
+                    artifact=default_artifact(slugs),
+                    training={"source": "ImageNet-1k classes mapped onto the taxonomy"},
+                )
+            return model_version_activate(version=version)
+    except IntegrityError:
+        # Another process registered or activated one at the same moment.
+        return ModelVersion.objects.get(status=ModelVersion.Status.ACTIVE)
+
+
+def classifier_for(version: ModelVersion):
+    """Return the loaded classifier of ``version``, cached once per process."""
+    from classification.ml.registry import get_classifier
+
+    def load() -> bytes:
+        with default_storage.open(version.artifact.name, "rb") as artifact:
+            return artifact.read()
+
+    return get_classifier(str(version.pk), load, version.checksum)
+
+
+# --- Predictions ----------------------------------------------------------------
+
+
+def image_classify(*, image_id: int) -> ClassifyOutcome:
+    """Classify one image with the active version and store the prediction.
+
+    Idempotent: an image that already has a prediction from the active version is
+    left alone. Raise PermanentClassificationError for an image that can never be
+    classified; storage and database errors propagate for the caller to retry.
+    """
+    version = model_version_ensure_default()
+    with transaction.atomic():
+        image = (
+            ProductImage.objects.select_for_update()
+            .select_related("product")
+            .filter(pk=image_id)
+            .first()
+        )
+        if image is None:
+            logger.info("image %s is gone; nothing to classify", image_id)
+            return ClassifyOutcome(None, False)
+        done = Prediction.objects.filter(image=image, model_version=version).first()
+        if done and done.status != Prediction.Status.FAILED:
+            return ClassifyOutcome(done, False)
+        image_set_status(image=image, status=ImageStatus.PROCESSING)
+
+    started = time.perf_counter()
+    try:
+        with default_storage.open(image.file.name, "rb") as stored:
+            data = stored.read()
+    except FileNotFoundError as error:
+        raise PermanentClassificationError(
+            "The stored image file is missing."
+        ) from error
+    try:
+        decoded = decode_image(data, max_pixels=settings.VITRINE_UPLOAD_MAX_PIXELS)
+    except ImageRejected as error:
+        raise PermanentClassificationError(error.message) from error
+    result = classifier_for(version).predict([decoded.image], top_k=5)[0]
+    latency_ms = (time.perf_counter() - started) * 1000.0
+    return _prediction_store(
+        image_id=image_id, version=version, result=result, latency_ms=latency_ms
+    )
+
+
+@transaction.atomic
+def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutcome:
+    image = (
+        ProductImage.objects.select_for_update()
+        .select_related("product", "product__category")
+        .get(pk=image_id)
+    )
+    done = Prediction.objects.filter(image=image, model_version=version).first()
+    if done and done.status != Prediction.Status.FAILED:
+        return ClassifyOutcome(done, False)
+    categories = Category.objects.in_bulk(
+        [label for label, _ in result.top_k], field_name="slug"
+    )
+    top_k = [
+        {"category": label, "probability": round(float(p), 6)}
+        for label, p in result.top_k
+    ]
+    best_slug, confidence = result.top_k[0]
+    category = categories.get(best_slug)
+    second = result.top_k[1][1] if len(result.top_k) > 1 else 0.0
+    product = image.product
+    auto = (
+        category is not None
+        and confidence >= category.auto_accept_threshold
+        and (
+            product.category_source in ("", CategorySource.MODEL)
+            or product.category_id == category.pk
+        )
+    )
+    Prediction.objects.filter(image=image, is_current=True).update(is_current=False)
+    if done:  # a failed attempt with this version: replace it
+        done.delete()
+    prediction = Prediction.objects.create(
+        image=image,
+        model_version=version,
+        category=category,
+        confidence=float(confidence),
+        margin=float(confidence - second),
+        top_k=top_k,
+        embedding=np.asarray(result.embedding, dtype=np.float32).tobytes(),
+        latency_ms=latency_ms,
+        status=Prediction.Status.AUTO_ACCEPTED
+        if auto
+        else Prediction.Status.NEEDS_REVIEW,
+    )
+    if auto and product.category_source != CategorySource.MERCHANT:
+        product_set_category(
+            product=product, category=category, source=CategorySource.MODEL
+        )
+    image_set_status(
+        image=image, status=ImageStatus.CLASSIFIED if auto else ImageStatus.NEEDS_REVIEW
+    )
+    logger.info(
+        "image %s: %s at %.3f with %s (%.0f ms)",
+        image.pk,
+        best_slug,
+        confidence,
+        version.name,
+        latency_ms,
+    )
+    return ClassifyOutcome(prediction, True)
+
+
+@transaction.atomic
+def prediction_record_failure(*, image_id: int, reason: str) -> Prediction | None:
+    """Record that the active version could not classify the image, and why."""
+    version = model_version_ensure_default()
+    image = ProductImage.objects.select_for_update().filter(pk=image_id).first()
+    if image is None:
+        return None
+    done = Prediction.objects.filter(image=image, model_version=version).first()
+    if done and done.status != Prediction.Status.FAILED:
+        return done
+    Prediction.objects.filter(image=image, is_current=True).update(is_current=False)
+    prediction, _ = Prediction.objects.update_or_create(
+        image=image,
+        model_version=version,
+        defaults={
+            "status": Prediction.Status.FAILED,
+            "error": reason[:2000],
+            "is_current": True,
+            "top_k": [],
+        },
+    )
+    image_set_status(image=image, status=ImageStatus.FAILED)
+    logger.warning("image %s failed to classify: %s", image_id, reason)
+    return prediction
+
+
+def images_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
+    """Queue again images left pending or processing too long (a lost worker).
+
+    Return how many were queued. Classification is idempotent, so queuing an image
+    whose task is in fact still alive costs one extra no-op task.
+    """
+    from classification.tasks import classify_image
+
+    age = older_than_seconds
+    if age is None:
+        age = settings.VITRINE_STUCK_AFTER_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=age)
+    ids = list(
+        ProductImage.objects.filter(
+            status__in=[ImageStatus.PENDING, ImageStatus.PROCESSING],
+            status_changed_at__lt=cutoff,
+        ).values_list("pk", flat=True)
+    )
+    for image_id in ids:
+        classify_image.delay(image_id)
+    return len(ids)

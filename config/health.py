@@ -1,0 +1,82 @@
+"""``/health/``: is each part the platform needs answering?"""
+
+import logging
+import sys
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+def _check_database() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def _check_storage() -> dict:
+    default_storage.exists("health/probe")
+    return {"ok": True, "backend": type(default_storage).__name__}
+
+
+def _check_broker() -> dict:
+    if not settings.CELERY_BROKER_URL:
+        return {"ok": True, "mode": "in-process (no broker configured)"}
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+    return {"ok": True, "mode": "broker"}
+
+
+def _check_model() -> dict:
+    from classification.selectors import model_version_active
+
+    version = model_version_active()
+    if version is None:
+        return {
+            "ok": True,
+            "active_version": None,
+            "note": "The default version is registered on the first classification.",
+        }
+    artifact_ok = default_storage.exists(version.artifact.name)
+    # Look without importing: a web process that never classified has no torch.
+    registry = sys.modules.get("classification.ml.registry")
+    loaded = registry is not None and str(version.pk) in registry.loaded_keys()
+    return {
+        "ok": artifact_ok,
+        "active_version": version.name,
+        "artifact_stored": artifact_ok,
+        "loaded_in_this_process": loaded,
+    }
+
+
+CHECKS = {
+    "database": _check_database,
+    "storage": _check_storage,
+    "broker": _check_broker,
+    "model": _check_model,
+}
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Answer 200 when every check passes, else 503 naming what failed."""
+    results = {}
+    for name, check in CHECKS.items():
+        try:
+            results[name] = check()
+        except Exception as error:  # any failure is the answer, not a crash
+            logger.warning("health check %s failed: %s", name, error)
+            results[name] = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+    healthy = all(result["ok"] for result in results.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": results},
+        status=200 if healthy else 503,
+    )

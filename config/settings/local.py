@@ -1,0 +1,3 @@
+"""Local development on the embedded defaults."""
+
+from config.settings.base import *  # noqa: F403

