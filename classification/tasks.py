@@ -6,7 +6,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
 from django.db import DatabaseError
 
-from classification import services
+from classification.services import predictions
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +33,12 @@ MAX_RETRIES = 5
 def classify_image(self, image_id: int) -> None:
     """Classify one image (service: image_classify)."""
     try:
-        services.image_classify(image_id=image_id)
-    except services.PermanentClassificationError as error:
-        services.prediction_record_failure(image_id=image_id, reason=str(error))
+        predictions.image_classify(image_id=image_id)
+    except predictions.PermanentClassificationError as error:
+        predictions.prediction_record_failure(image_id=image_id, reason=str(error))
     except TRANSIENT_ERRORS as error:
         if self.request.retries >= MAX_RETRIES:
-            services.prediction_record_failure(
+            predictions.prediction_record_failure(
                 image_id=image_id,
                 reason=f"Gave up after {MAX_RETRIES} retries: {error}",
             )
@@ -51,7 +51,7 @@ def classify_image(self, image_id: int) -> None:
     except Exception as error:
         # A bug or an unexpected input: record it so the image does not hang in
         # "processing", then let Celery log the traceback.
-        services.prediction_record_failure(
+        predictions.prediction_record_failure(
             image_id=image_id, reason=f"{type(error).__name__}: {error}"
         )
         raise

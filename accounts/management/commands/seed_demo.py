@@ -43,7 +43,7 @@ class Command(BaseCommand):
         staff.set_password(DEMO_PASSWORD)
         staff.save(update_fields=["password"])
 
-        from classification.services import model_version_ensure_default
+        from classification.services.versions import model_version_ensure_default
 
         version = model_version_ensure_default()
         self.stdout.write(
