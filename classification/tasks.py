@@ -4,7 +4,7 @@ import logging
 
 from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 
 from classification.services import predictions
 
@@ -12,13 +12,23 @@ logger = logging.getLogger(__name__)
 
 # Errors that may pass: storage or database unavailable for a moment.
 TRANSIENT_ERRORS = (
-    DatabaseError,
+    OperationalError,
+    InterfaceError,
     BotoCoreError,
     ClientError,
     ConnectionError,
     TimeoutError,
 )
 MAX_RETRIES = 5
+
+
+def is_transient(error: Exception) -> bool:
+    """Tell whether trying again later may succeed."""
+    if isinstance(error, ClientError):
+        # S3 answered: only its own trouble (5xx, throttling) is worth a retry.
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return status >= 500 or status == 429
+    return isinstance(error, TRANSIENT_ERRORS)
 
 
 @shared_task(
@@ -37,6 +47,11 @@ def classify_image(self, image_id: int) -> None:
     except predictions.PermanentClassificationError as error:
         predictions.prediction_record_failure(image_id=image_id, reason=str(error))
     except TRANSIENT_ERRORS as error:
+        if not is_transient(error):
+            predictions.prediction_record_failure(
+                image_id=image_id, reason=f"{type(error).__name__}: {error}"
+            )
+            return
         if self.request.retries >= MAX_RETRIES:
             predictions.prediction_record_failure(
                 image_id=image_id,
