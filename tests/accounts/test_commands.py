@@ -67,3 +67,26 @@ def test_create_merchant_without_password_and_terminal_says_how(db, monkeypatch)
         call_command(
             "create_merchant", "NoPw", "--username", "np", "--email", "n@example.com"
         )
+
+
+def test_seed_demo_prints_logins_and_can_run_twice(db, capsys, settings):
+    from accounts.models import User
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert "merchant  demo / vitrine-demo" in out
+    assert "Active model version: imagenet-taxonomy-v1" in out
+    demo = User.objects.get(username="demo")
+    assert demo.membership.merchant.name == "Demo Shop"
+    assert demo.check_password("vitrine-demo")
+    assert User.objects.get(username="staff").is_staff
+
+
+def test_seed_demo_is_refused_outside_debug(db, settings):
+    from django.core.management import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="local use only"):
+        call_command("seed_demo")
