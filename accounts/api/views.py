@@ -1,0 +1,126 @@
+"""Tokens for machines, and who the caller is."""
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.api import schema  # noqa: F401  (registers the token scheme)
+from accounts.api.permissions import IsStaff
+from accounts.api.serializers import (
+    ApiTokenCreatedSerializer,
+    ApiTokenSerializer,
+    MerchantSerializer,
+    MeSerializer,
+    TokenCreateInputSerializer,
+)
+from accounts.models import ApiToken, Merchant
+
+
+class TokenCreateView(APIView):
+    """Exchange a username and password for a new API token."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_scope = "token"
+
+    def get_authenticate_header(self, request) -> str:
+        # Wrong credentials are a 401, as for a bad token elsewhere.
+        return "Token"
+
+    @extend_schema(
+        tags=["auth"],
+        operation_id="auth_token_create",
+        request=TokenCreateInputSerializer,
+        responses={201: ApiTokenCreatedSerializer},
+        auth=[],
+        description="Answer a new token for the user. The key is in this answer "
+        "only; the server keeps just its hash. Wrong credentials answer 401. "
+        "Limited to VITRINE_API_RATE_TOKEN attempts per client address.",
+    )
+    def post(self, request):
+        data = TokenCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("Wrong username or password.")
+        token, key = services.api_token_create(
+            user=user, name=data.validated_data["name"]
+        )
+        token.key = key
+        return Response(
+            ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema(tags=["auth"])
+class ApiTokenViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The caller's own tokens. Deleting one revokes it (it stays listed)."""
+
+    serializer_class = ApiTokenSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_fields: list = []
+    ordering_fields = ["created_at", "last_used_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ApiToken.objects.none()
+        return selectors.api_token_list(user=self.request.user)
+
+    def get_object(self):
+        return selectors.api_token_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(
+        description="Revoke the token: requests with it answer 401 from now on."
+    )
+    def destroy(self, request, *args, **kwargs):
+        services.api_token_revoke(token=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    """Who the caller is: role and merchant."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["auth"], operation_id="auth_me", responses=MeSerializer)
+    def get(self, request):
+        user = request.user
+        return Response(
+            MeSerializer(
+                {
+                    "id": user.pk,
+                    "username": user.get_username(),
+                    "is_staff": user.is_staff,
+                    "is_reviewer": selectors.user_is_reviewer(user=user),
+                    "merchant": selectors.merchant_for_user(user=user),
+                }
+            ).data
+        )
+
+
+@extend_schema(tags=["merchants"])
+class MerchantViewSet(viewsets.ReadOnlyModelViewSet):
+    """Staff: the merchants on the platform (their ids filter other lists)."""
+
+    serializer_class = MerchantSerializer
+    permission_classes = [IsStaff]
+    ordering_fields = ["name", "created_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Merchant.objects.none()
+        return selectors.merchant_list()

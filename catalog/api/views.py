@@ -1,0 +1,400 @@
+"""Categories, products and images. Every read goes through a scoped selector:
+another merchant's product or image answers 404, never 403."""
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import FileResponse, HttpResponseRedirect
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from accounts.api.permissions import (
+    IsMerchantOrStaff,
+    IsStaff,
+    ReadForAllWriteForStaff,
+    request_merchant,
+)
+from catalog import selectors, services
+from catalog.api.filters import CategoryFilter, ImageFilter, ProductFilter
+from catalog.api.serializers import (
+    CategoryInputSerializer,
+    CategorySerializer,
+    ImageSerializer,
+    ImageUploadInputSerializer,
+    ImageUploadResultSerializer,
+    ProductInputSerializer,
+    ProductSerializer,
+    ReclassifyResultSerializer,
+)
+from catalog.api.uploads import rejection_error
+from catalog.images import ImageRejected
+from catalog.models import Product, ProductImage
+from classification import selectors as classification_selectors
+from classification.services.predictions import image_reclassify
+from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from config.exceptions import ApiError
+
+# --- Categories ---------------------------------------------------------------
+
+
+def _category_error(error: Exception) -> Exception:
+    if isinstance(error, services.CategoryConflict):
+        return ApiError(status.HTTP_409_CONFLICT, "conflict", str(error))
+    return ValidationError({"non_field_errors": [str(error)]})
+
+
+@extend_schema_view(
+    list=extend_schema(description="The taxonomy; anyone may read it."),
+    retrieve=extend_schema(description="One category; anyone may read it."),
+    create=extend_schema(
+        description="Staff: add a category.",
+        request=CategoryInputSerializer,
+        responses={201: CategorySerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    ),
+    update=extend_schema(
+        description="Staff: replace a category's fields.",
+        request=CategoryInputSerializer,
+        responses=CategorySerializer,
+    ),
+    partial_update=extend_schema(
+        description="Staff: change some of a category's fields.",
+        request=CategoryInputSerializer,
+        responses=CategorySerializer,
+    ),
+    destroy=extend_schema(
+        description="Staff: delete a category without sub-categories (409 "
+        "otherwise); its products become uncategorised."
+    ),
+)
+@extend_schema(tags=["categories"])
+class CategoryViewSet(viewsets.ModelViewSet):
+    serializer_class = CategorySerializer
+    permission_classes = [ReadForAllWriteForStaff]
+    filterset_class = CategoryFilter
+    ordering_fields = ["name", "slug", "created_at"]
+    extra_error_codes = (409,)
+
+    def get_queryset(self):
+        return selectors.category_list()
+
+    def get_object(self):
+        return selectors.category_get(pk=self.kwargs["pk"])
+
+    def create(self, request, *args, **kwargs):
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request):
+        data = CategoryInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            category = services.category_create(**data.validated_data)
+        except services.CategoryError as error:
+            raise _category_error(error) from error
+        return Response(
+            CategorySerializer(category).data, status=status.HTTP_201_CREATED
+        )
+
+    def update(self, request, *args, **kwargs):
+        category = self.get_object()
+        partial = kwargs.get("partial", False)
+        data = CategoryInputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        try:
+            category = services.category_update(
+                category=category, **data.validated_data
+            )
+        except services.CategoryError as error:
+            raise _category_error(error) from error
+        return Response(CategorySerializer(category).data)
+
+    def destroy(self, request, *args, **kwargs):
+        try:
+            services.category_delete(category=self.get_object())
+        except services.CategoryError as error:
+            raise _category_error(error) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Products -----------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The merchant's products (staff: every merchant's), newest "
+        "first, with image counts and image statuses."
+    ),
+    retrieve=extend_schema(description="One product."),
+    create=extend_schema(
+        description="Create a product. Staff name the `merchant`.",
+        request=ProductInputSerializer,
+        responses={201: ProductSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    ),
+    update=extend_schema(
+        description="Replace a product's fields (sku and name required).",
+        request=ProductInputSerializer,
+        responses=ProductSerializer,
+    ),
+    partial_update=extend_schema(
+        description="Change some of a product's fields.",
+        request=ProductInputSerializer,
+        responses=ProductSerializer,
+    ),
+    destroy=extend_schema(
+        description="Delete a product with its images and their predictions."
+    ),
+)
+@extend_schema(tags=["products"])
+class ProductViewSet(viewsets.ModelViewSet):
+    serializer_class = ProductSerializer
+    permission_classes = [IsMerchantOrStaff]
+    filterset_class = ProductFilter
+    ordering_fields = ["created_at", "updated_at", "name", "sku", "price"]
+    extra_error_codes = (409, 413)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Product.objects.none()
+        return selectors.products_with_images(merchant=request_merchant(self.request))
+
+    def get_object(self):
+        return selectors.product_get(
+            merchant=request_merchant(self.request), pk=self.kwargs["pk"]
+        )
+
+    def _answer(self, product, status_code=status.HTTP_200_OK) -> Response:
+        # Read back through the list selector, with the images.
+        product = self.get_queryset().get(pk=product.pk)
+        return Response(
+            ProductSerializer(product, context=self.get_serializer_context()).data,
+            status=status_code,
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._answer(self.get_object())
+
+    def create(self, request, *args, **kwargs):
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request):
+        data = ProductInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        merchant = self._merchant_for_create(fields.pop("merchant", None))
+        try:
+            product = services.product_create(merchant=merchant, **fields)
+        except services.ProductError as error:
+            raise ApiError(
+                status.HTTP_409_CONFLICT, "conflict", str(error), {"sku": [str(error)]}
+            ) from error
+        return self._answer(product, status.HTTP_201_CREATED)
+
+    def _merchant_for_create(self, chosen):
+        own = request_merchant(self.request)
+        if own is None:  # staff
+            if chosen is None:
+                raise ValidationError(
+                    {"merchant": ["Staff must name the merchant of the product."]}
+                )
+            return chosen
+        if chosen is not None and chosen.pk != own.pk:
+            raise ValidationError(
+                {"merchant": ["A merchant can only create its own products."]}
+            )
+        return own
+
+    def update(self, request, *args, **kwargs):
+        product = self.get_object()
+        data = ProductInputSerializer(
+            data=request.data, partial=kwargs.get("partial", False)
+        )
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        merchant = fields.pop("merchant", None)
+        if merchant is not None and merchant.pk != product.merchant_id:
+            raise ValidationError(
+                {"merchant": ["A product cannot move to another merchant."]}
+            )
+        try:
+            product = services.product_update(product=product, **fields)
+        except services.ProductError as error:
+            raise ApiError(
+                status.HTTP_409_CONFLICT, "conflict", str(error), {"sku": [str(error)]}
+            ) from error
+        return self._answer(product)
+
+    def destroy(self, request, *args, **kwargs):
+        services.product_delete(product=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="products_images_upload",
+        request={"multipart/form-data": ImageUploadInputSerializer},
+        responses={
+            202: ImageUploadResultSerializer,
+            200: OpenApiResponse(
+                ImageUploadResultSerializer,
+                description="Every file was already stored: nothing new to classify.",
+            ),
+        },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        description="Upload one or several photos (multipart parts named `file`). "
+        "All files are checked first: if any is rejected, none is stored and the "
+        "answer is 413 (too many bytes or pixels), 415 (not an image) or 400 "
+        "(empty or damaged), with every rejected file in `details.files`. "
+        "Accepted photos are stored and queued for classification: 202. Bytes "
+        "already uploaded by the merchant answer the existing image "
+        "(`created: false`).",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="images",
+        parser_classes=[MultiPartParser],
+    )
+    def images(self, request, pk=None):
+        return idempotent(request, lambda: self._upload(request))
+
+    def _upload(self, request):
+        product = self.get_object()
+        data = ImageUploadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        files = data.validated_data["file"]
+        rejected = []
+        for upload in files:
+            try:
+                services.image_check(upload=upload)
+            except ImageRejected as error:
+                rejected.append((upload.name, error))
+        if rejected:
+            raise rejection_error(rejected)
+        results = []
+        with transaction.atomic():
+            for upload in files:
+                image, created = services.image_upload(
+                    product=product, upload=upload, user=request.user
+                )
+                results.append(
+                    {
+                        "id": image.pk,
+                        "product": image.product_id,
+                        "name": upload.name,
+                        "status": image.status,
+                        "created": created,
+                    }
+                )
+        any_new = any(result["created"] for result in results)
+        return Response(
+            ImageUploadResultSerializer({"images": results}).data,
+            status=status.HTTP_202_ACCEPTED if any_new else status.HTTP_200_OK,
+        )
+
+
+# --- Images -------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The merchant's images (staff: all), with current prediction "
+        "and review state."
+    ),
+    retrieve=extend_schema(
+        description="An image: status, size, storage URL, its current prediction "
+        "(top-5 with probabilities and model version) and the latest review."
+    ),
+)
+@extend_schema(tags=["images"])
+class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = ImageSerializer
+    permission_classes = [IsMerchantOrStaff]
+    filterset_class = ImageFilter
+    ordering_fields = ["created_at", "status_changed_at"]
+
+    def perform_content_negotiation(self, request, force=False):
+        # A client asking for the file's own type (image/jpeg) still gets the
+        # file, and JSON for an error.
+        return super().perform_content_negotiation(request, force=True)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return ProductImage.objects.none()
+        return selectors.image_list(merchant=request_merchant(self.request))
+
+    def _context(self, images) -> dict:
+        predictions = classification_selectors.predictions_current_for_images(
+            image_ids=[image.pk for image in images]
+        )
+        reviews = classification_selectors.reviews_latest_for_predictions(
+            prediction_ids=[p.pk for p in predictions.values()]
+        )
+        return {
+            **self.get_serializer_context(),
+            "predictions": predictions,
+            "reviews": reviews,
+            "category_names": selectors.category_names(),
+        }
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        serializer = ImageSerializer(page, many=True, context=self._context(page))
+        return self.get_paginated_response(serializer.data)
+
+    def retrieve(self, request, pk=None):
+        image = selectors.image_get(merchant=request_merchant(request), pk=pk)
+        return Response(ImageSerializer(image, context=self._context([image])).data)
+
+    @extend_schema(
+        operation_id="images_reclassify",
+        request=None,
+        responses={
+            202: ReclassifyResultSerializer,
+            200: OpenApiResponse(
+                ReclassifyResultSerializer,
+                description="The active version has already classified the image.",
+            ),
+        },
+        description="Staff: queue the image for the active model version. An "
+        "image that version has already classified is left as it is (200).",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    def reclassify(self, request, pk=None):
+        image = selectors.image_get(merchant=None, pk=pk)
+        version, queued = image_reclassify(image=image)
+        return Response(
+            ReclassifyResultSerializer(
+                {
+                    "queued": queued,
+                    "status": image.status,
+                    "model_version": {"id": version.pk, "name": version.name},
+                }
+            ).data,
+            status=status.HTTP_202_ACCEPTED if queued else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        operation_id="images_file",
+        responses={
+            (200, "image/*"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The original file."
+            ),
+            302: OpenApiResponse(
+                description="A redirect to a short-lived signed URL of the object "
+                "store."
+            ),
+        },
+        description="Download the original file.",
+    )
+    @action(detail=True, methods=["get"])
+    def file(self, request, pk=None):
+        image = selectors.image_get(merchant=request_merchant(request), pk=pk)
+        url = default_storage.url(image.file.name)
+        if url.startswith(("http://", "https://")):
+            return HttpResponseRedirect(url)
+        response = FileResponse(default_storage.open(image.file.name, "rb"))
+        response["Cache-Control"] = "private, max-age=86400"
+        return response

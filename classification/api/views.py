@@ -1,0 +1,329 @@
+"""Classification over the API: classify on the spot, predictions and their
+review, model versions and their roll-out, jobs and statistics."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.permissions import (
+    IsMerchantOrStaff,
+    IsReviewer,
+    IsStaff,
+    request_merchant,
+)
+from catalog.api.uploads import rejection_error
+from catalog.images import ImageRejected
+from catalog.selectors import catalog_counts, category_names
+from classification import selectors
+from classification.api.filters import (
+    JobFilter,
+    ModelVersionFilter,
+    PredictionFilter,
+)
+from classification.api.serializers import (
+    BulkReviewInputSerializer,
+    BulkReviewResultSerializer,
+    ClassifyInputSerializer,
+    ClassifyResultSerializer,
+    JobSerializer,
+    ModelVersionSerializer,
+    PredictionSerializer,
+    ReclassifyInputSerializer,
+    ReviewInputSerializer,
+    StatsSerializer,
+    TrainInputSerializer,
+)
+from classification.models import Prediction
+from classification.services import predictions as prediction_services
+from classification.services import reviews as review_services
+from classification.services import training as training_services
+from classification.services import versions as version_services
+from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from config.exceptions import ApiError
+
+# --- Classify without storing -------------------------------------------------
+
+
+class ClassifyView(APIView):
+    permission_classes = [IsMerchantOrStaff]
+    parser_classes = [MultiPartParser]
+    throttle_scope = "classify"
+    extra_error_codes = (413,)
+
+    @extend_schema(
+        tags=["classify"],
+        operation_id="classify",
+        request={"multipart/form-data": ClassifyInputSerializer},
+        responses=ClassifyResultSerializer,
+        description="Classify one uploaded photo with the active model version "
+        "right away and store nothing: the top-5 categories with probabilities "
+        "and the model version. Rejected files answer as uploads do (413, 415, "
+        "400). Limited to VITRINE_API_RATE_CLASSIFY per user.",
+    )
+    def post(self, request):
+        data = ClassifyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        try:
+            result = prediction_services.image_classify_unsaved(upload=upload)
+        except ImageRejected as error:
+            raise rejection_error([(upload.name, error)]) from error
+        names = category_names()
+        return Response(
+            ClassifyResultSerializer(
+                {
+                    "top_k": [
+                        {"category": slug, "name": names.get(slug), "probability": p}
+                        for slug, p in result.top_k
+                    ],
+                    "model_version": {
+                        "id": result.version.pk,
+                        "name": result.version.name,
+                    },
+                    "latency_ms": round(result.latency_ms, 2),
+                }
+            ).data
+        )
+
+
+# --- Predictions and reviews --------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Predictions of the merchant's images (staff: all), newest "
+        "first, each with its latest review."
+    ),
+    retrieve=extend_schema(description="One prediction with its latest review."),
+)
+@extend_schema(tags=["predictions"])
+class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = PredictionSerializer
+    permission_classes = [IsMerchantOrStaff]
+    filterset_class = PredictionFilter
+    ordering_fields = ["created_at", "confidence", "margin"]
+    extra_error_codes = (409,)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Prediction.objects.none()
+        return selectors.prediction_list_with_reviews(
+            merchant=request_merchant(self.request)
+        ).order_by("-created_at", "-id")
+
+    def get_object(self):
+        return selectors.prediction_get(
+            merchant=request_merchant(self.request), pk=self.kwargs["pk"]
+        )
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "category_names": self._names()}
+
+    def _names(self) -> dict[str, str]:
+        if not hasattr(self, "_category_names"):
+            self._category_names = category_names()
+        return self._category_names
+
+    @extend_schema(
+        operation_id="predictions_review",
+        request=ReviewInputSerializer,
+        responses=PredictionSerializer,
+        description="Reviewers: accept or correct the prediction (or skip it). "
+        "The same decision sent again answers as the first time; a different "
+        "decision after someone else's answers 409.",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsReviewer])
+    def review(self, request, pk=None):
+        prediction = selectors.prediction_get(merchant=None, pk=pk)
+        data = ReviewInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            review_services.prediction_review(
+                prediction_id=prediction.pk,
+                reviewer=request.user,
+                decision=data.validated_data["decision"],
+                category=data.validated_data.get("category"),
+                note=data.validated_data["note"],
+            )
+        except review_services.ReviewConflict as error:
+            raise ApiError(status.HTTP_409_CONFLICT, "conflict", str(error)) from error
+        except review_services.ReviewError as error:
+            raise ValidationError({"decision": [str(error)]}) from error
+        prediction = selectors.prediction_get(merchant=None, pk=pk)
+        return Response(
+            PredictionSerializer(prediction, context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(
+        operation_id="predictions_review_bulk",
+        request=BulkReviewInputSerializer,
+        responses=BulkReviewResultSerializer,
+        description="Reviewers: one decision for many predictions (at most 500). "
+        "Those that cannot take it are listed in `conflicts` and left alone.",
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="review",
+        url_name="review-bulk",
+        permission_classes=[IsReviewer],
+    )
+    def review_bulk(self, request):
+        data = BulkReviewInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = review_services.predictions_review_bulk(
+                prediction_ids=data.validated_data["prediction_ids"],
+                reviewer=request.user,
+                decision=data.validated_data["decision"],
+                category=data.validated_data.get("category"),
+            )
+        except review_services.ReviewError as error:
+            raise ValidationError({"decision": [str(error)]}) from error
+        return Response(
+            BulkReviewResultSerializer(
+                {"reviewed": result.reviewed, "conflicts": result.conflicts}
+            ).data
+        )
+
+
+# --- Model versions and jobs --------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(description="Staff: model versions with their metrics."),
+    retrieve=extend_schema(description="Staff: one model version."),
+)
+@extend_schema(tags=["models"])
+class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ModelVersionSerializer
+    permission_classes = [IsStaff]
+    filterset_class = ModelVersionFilter
+    ordering_fields = ["created_at", "activated_at", "name"]
+    extra_error_codes = (409,)
+
+    def get_queryset(self):
+        return selectors.model_version_list()
+
+    def get_object(self):
+        return selectors.model_version_get(pk=self.kwargs["pk"])
+
+    @extend_schema(
+        operation_id="models_train",
+        request=TrainInputSerializer,
+        responses={202: JobSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        description="Start a training job; follow it at `jobs/{id}/`.",
+    )
+    @action(detail=False, methods=["post"])
+    def train(self, request):
+        return idempotent(request, lambda: self._train(request))
+
+    def _train(self, request):
+        data = TrainInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            job = training_services.training_job_start(
+                params=data.validated_data["params"], user=request.user
+            )
+        except training_services.TrainingError as error:
+            raise ValidationError({"params": [str(error)]}) from error
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        operation_id="models_activate",
+        request=None,
+        responses=ModelVersionSerializer,
+        description="Make this version the active one; workers switch on their "
+        "next task.",
+    )
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        version = version_services.model_version_activate(version=self.get_object())
+        return Response(ModelVersionSerializer(version).data)
+
+    @extend_schema(
+        operation_id="models_rollback",
+        request=None,
+        responses=ModelVersionSerializer,
+        description="Activate again the version that was active before the "
+        "current one. 409 when there is none.",
+    )
+    @action(detail=False, methods=["post"])
+    def rollback(self, request):
+        try:
+            version = version_services.model_version_rollback(user=request.user)
+        except ValueError as error:
+            raise ApiError(status.HTTP_409_CONFLICT, "conflict", str(error)) from error
+        return Response(ModelVersionSerializer(version).data)
+
+    @extend_schema(
+        operation_id="models_reclassify",
+        request=ReclassifyInputSerializer,
+        responses={202: JobSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        description="Start a job that classifies the images again with the "
+        "active version; follow it at `jobs/{id}/`.",
+    )
+    @action(detail=False, methods=["post"])
+    def reclassify(self, request):
+        return idempotent(request, lambda: self._reclassify(request))
+
+    def _reclassify(self, request):
+        data = ReclassifyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = version_services.reclassify_job_start(
+            only_unseen=data.validated_data["only_unseen"], user=request.user
+        )
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    list=extend_schema(description="Staff: training and re-classification jobs."),
+    retrieve=extend_schema(description="Staff: a job's status and progress."),
+)
+@extend_schema(tags=["jobs"])
+class JobViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = JobSerializer
+    permission_classes = [IsStaff]
+    filterset_class = JobFilter
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        return selectors.job_list()
+
+    def get_object(self):
+        return selectors.job_get(pk=self.kwargs["pk"])
+
+
+# --- Statistics ---------------------------------------------------------------
+
+
+class StatsView(APIView):
+    permission_classes = [IsMerchantOrStaff]
+
+    @extend_schema(
+        tags=["stats"],
+        operation_id="stats",
+        responses=StatsSerializer,
+        description="Counts per category and status, the review backlog and each "
+        "model version's live precision, for the merchant's data (staff: all).",
+    )
+    def get(self, request):
+        merchant = request_merchant(request)
+        counts = catalog_counts(merchant=merchant)
+        stats = selectors.classification_stats(merchant=merchant)
+        # JSON keys are strings: "no category" is the empty key.
+        counts["products_per_category"] = _blank_none(counts["products_per_category"])
+        stats["predictions_per_category"] = _blank_none(
+            stats["predictions_per_category"]
+        )
+        return Response(StatsSerializer({**counts, **stats}).data)
+
+
+def _blank_none(mapping: dict) -> dict:
+    return {("" if key is None else key): value for key, value in mapping.items()}

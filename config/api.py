@@ -1,0 +1,164 @@
+"""Plumbing every API view shares: the schema generator and retry-safe creates
+with ``Idempotency-Key``.
+
+The routes live in ``config/api_urls.py``, the error shape in
+``config/exceptions.py``, pagination and throttles in ``config/pagination.py`` and
+``config/throttling.py`` (apart, because DRF imports those while it loads).
+"""
+
+import hashlib
+import json
+
+from django.core.files.uploadedfile import UploadedFile
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+from accounts import services as account_services
+from config.exceptions import ApiError
+
+# --- Schema -------------------------------------------------------------------
+
+_ERROR_DESCRIPTIONS = {
+    "400": "The request is invalid; `details` names each field's problems.",
+    "401": "No valid credentials were given.",
+    "403": "The credentials are valid but not allowed to do this.",
+    "404": "No such object, or it belongs to another merchant.",
+    "405": "The method is not allowed on this path.",
+    "409": "The request conflicts with the object's state or a concurrent request.",
+    "413": "The request or one of its files is too large.",
+    "415": "The request's content type, or a file, is not accepted.",
+    "429": "Too many requests; retry after the `Retry-After` seconds.",
+    "500": "Something failed on the server.",
+}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's schema, plus the error answers every operation can give.
+
+    Each operation documents the shared error body for 400, 401, 403, 404, 405,
+    429 and 500; views add 409, 413 and 415 where they can happen through
+    ``extra_error_codes`` on the view.
+    """
+
+    def get_auth(self):
+        auths = super().get_auth()
+        anonymous_reads = any(
+            getattr(permission, "anonymous_reads", False)
+            for permission in self.view.get_permissions()
+        )
+        if anonymous_reads and self.method in ("GET", "HEAD", "OPTIONS"):
+            auths.append({})  # no credentials needed
+        return auths
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(
+            path, path_regex, path_prefix, method, registry
+        )
+        if operation is None:
+            return None
+        from config.exceptions import ErrorSerializer
+
+        codes = ["400", "401", "403", "404", "405", "429", "500"]
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes += ["413", "415"]  # a body too large, or of a type not read
+        parameters = {p.get("name") for p in operation.get("parameters", [])}
+        if "Idempotency-Key" in parameters:
+            codes.append("409")
+        codes += [str(c) for c in getattr(self.view, "extra_error_codes", ())]
+        error_component = self.resolve_serializer(ErrorSerializer, "response")
+        for code in dict.fromkeys(codes):
+            operation["responses"].setdefault(
+                code,
+                {
+                    "content": {"application/json": {"schema": error_component.ref}},
+                    "description": _ERROR_DESCRIPTIONS[code],
+                },
+            )
+        return operation
+
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name="Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    type=str,
+    description="Any unique string (a UUID) of at most 255 characters. A retry "
+    "with the same key within 24 hours answers what the first request answered "
+    "instead of creating again. Reusing a key for different data answers 409.",
+)
+
+
+# --- Idempotent creates -------------------------------------------------------
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def request_fingerprint(request: Request) -> str:
+    """Hash the method, path and data of a request, files included by content."""
+    digest = hashlib.sha256()
+    digest.update(f"{request.method} {request.path}\n".encode())
+    data = request.data
+    if hasattr(data, "lists"):  # form data: several values (files) per name
+        items = sorted(data.lists(), key=lambda item: item[0])
+    elif isinstance(data, dict):
+        items = sorted((name, [value]) for name, value in data.items())
+    else:
+        items = [("", [data])]
+    for name, values in items:
+        for value in values:
+            digest.update(name.encode() + b"=")
+            if isinstance(value, UploadedFile):
+                for chunk in value.chunks():
+                    digest.update(chunk)
+                value.seek(0)
+            else:
+                digest.update(json.dumps(value, cls=JSONEncoder).encode())
+            digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def idempotent(request: Request, create) -> Response:
+    """Run ``create()`` once per ``Idempotency-Key``; replay its answer on retries.
+
+    Only successful answers are stored: a request that failed (invalid data, a
+    server error) releases its key, so the client's retry runs again.
+    """
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return create()
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise ApiError(
+            status.HTTP_400_BAD_REQUEST,
+            "invalid_idempotency_key",
+            f"The Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY_LENGTH} "
+            "characters.",
+        )
+    try:
+        record = account_services.idempotency_record_claim(
+            user=request.user, key=key, fingerprint=request_fingerprint(request)
+        )
+    except account_services.IdempotencyConflict as conflict:
+        raise ApiError(
+            status.HTTP_409_CONFLICT, conflict.code, conflict.message
+        ) from conflict
+    if record.response_status is not None:
+        response = Response(record.response_body, status=record.response_status)
+        response["Idempotent-Replayed"] = "true"
+        return response
+    try:
+        response = create()
+    except BaseException:
+        account_services.idempotency_record_release(record=record)
+        raise
+    if 200 <= response.status_code < 300:
+        body = json.loads(json.dumps(response.data, cls=JSONEncoder))
+        account_services.idempotency_record_complete(
+            record=record, status=response.status_code, body=body
+        )
+    else:
+        account_services.idempotency_record_release(record=record)
+    return response

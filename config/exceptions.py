@@ -1,0 +1,136 @@
+"""One error shape for the whole API: ``{"error": {"code", "message", "details"}}``.
+
+``code`` is a stable machine-readable word (``invalid``, ``not_found``,
+``throttled``, ``file_too_large``...), ``message`` a sentence for people and
+``details`` an object or null: the field errors of a 400, the files of a rejected
+upload, the seconds to wait after a 429. DRF's errors pass through
+:func:`api_exception_handler`; Django's own 404 and 500 pages answer the same
+shape for paths under ``/api/``.
+"""
+
+import logging
+
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import HttpRequest, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(exceptions.APIException):
+    """An error with a status and code of our choosing, in the shared shape."""
+
+    def __init__(self, status_code: int, code: str, message: str, details=None) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="A stable machine-readable word.")
+    message = serializers.CharField(help_text="What went wrong, for people.")
+    details = serializers.JSONField(
+        allow_null=True,
+        help_text="Field errors (400), rejected files (413/415), seconds to wait "
+        "(429), or null.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error answer."""
+
+    error = ErrorBodySerializer()
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def api_exception_handler(exc, context) -> Response | None:
+    """Turn any error a view raises into the shared shape; None lets Django 500."""
+    if isinstance(exc, ApiError):
+        return _respond(exc, error_body(exc.code, exc.message, exc.details))
+    if isinstance(exc, RequestDataTooBig | TooManyFilesSent):
+        exc = ApiError(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            "request_too_large",
+            "The request is too large or has too many files.",
+        )
+        return _respond(exc, error_body(exc.code, exc.message))
+    if isinstance(exc, TooManyFieldsSent | SuspiciousOperation):
+        exc = ApiError(status.HTTP_400_BAD_REQUEST, "bad_request", str(exc))
+        return _respond(exc, error_body(exc.code, exc.message))
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail
+        if not isinstance(details, dict):
+            details = {"non_field_errors": details}
+        response.data = error_body(
+            "invalid", "The request is invalid; see the details.", details
+        )
+        return response
+    detail = response.data.get("detail") if isinstance(response.data, dict) else None
+    code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+    details = None
+    if isinstance(exc, exceptions.Throttled):
+        details = {"retry_after": exc.wait and int(exc.wait + 0.999)}
+    message = str(detail) if detail is not None else str(exc)
+    response.data = error_body(code, message, details)
+    return response
+
+
+def _respond(exc: exceptions.APIException, body: dict) -> Response:
+    return Response(body, status=exc.status_code)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception=None):
+    if _is_api(request):
+        return JsonResponse(
+            error_body("not_found", "No API endpoint answers at this path."),
+            status=404,
+        )
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest):
+    if _is_api(request):
+        return JsonResponse(
+            error_body("server_error", "Something failed on the server."),
+            status=500,
+        )
+    return defaults.server_error(request)
+
+
+def bad_request(request: HttpRequest, exception=None):
+    if _is_api(request):
+        return JsonResponse(
+            error_body("bad_request", "The request could not be understood."),
+            status=400,
+        )
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception=None):
+    if _is_api(request):
+        return JsonResponse(
+            error_body("permission_denied", str(exception) or "Forbidden."),
+            status=403,
+        )
+    return defaults.permission_denied(request, exception)

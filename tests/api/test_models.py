@@ -1,0 +1,92 @@
+"""Model versions and jobs: staff only."""
+
+from classification.models import Job, ModelVersion
+from tests.accounts.factories import MerchantFactory
+from tests.api.conftest import assert_error, assert_list_queries_flat
+from tests.classification import queue_data
+
+
+def test_staff_list_versions_with_their_metrics(staff_api, merchant_api, db):
+    version = queue_data.model_version()
+    ModelVersion.objects.filter(pk=version.pk).update(metrics={"accuracy": 0.93})
+    body = staff_api.get("/api/v1/models/").json()
+    assert body["results"][0]["metrics"] == {"accuracy": 0.93}
+    assert staff_api.get(f"/api/v1/models/{version.pk}/").json()["name"] == version.name
+    assert_error(merchant_api.get("/api/v1/models/"), 403, "permission_denied")
+    assert_error(merchant_api.post(f"/api/v1/models/{version.pk}/activate/"), 403)
+    assert_error(merchant_api.post("/api/v1/models/rollback/"), 403)
+    assert_error(merchant_api.post("/api/v1/models/train/", {}), 403)
+    assert_error(staff_api.get("/api/v1/models/999999/"), 404)
+
+
+def test_the_version_list_costs_the_same_queries_whatever_the_page_size(staff_api):
+    for _ in range(12):
+        queue_data.model_version()
+    assert_list_queries_flat(staff_api, "/api/v1/models/", large=12, budget=4)
+
+
+def test_activate_and_roll_back(staff_api, db):
+    first, second = queue_data.model_version(), queue_data.model_version()
+    assert_error(staff_api.post("/api/v1/models/rollback/"), 409, "conflict")
+    assert staff_api.post(f"/api/v1/models/{first.pk}/activate/").json()["status"] == (
+        "active"
+    )
+    staff_api.post(f"/api/v1/models/{second.pk}/activate/")
+    response = staff_api.post("/api/v1/models/rollback/")
+    assert response.status_code == 200, response.content
+    assert response.json()["id"] == first.pk
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("active", "retired")
+
+
+def test_starting_a_training_job_and_following_it(staff_api, merchant_api, db):
+    assert_error(
+        staff_api.post(
+            "/api/v1/models/train/", {"params": {"source": "nowhere"}}, format="json"
+        ),
+        400,
+        "invalid",
+    )
+    response = staff_api.post(
+        "/api/v1/models/train/", {"params": {"source": "catalog"}}, format="json"
+    )
+    assert response.status_code == 202, response.content
+    job = response.json()
+    assert (job["kind"], job["status"]) == ("train", "queued")
+    followed = staff_api.get(f"/api/v1/jobs/{job['id']}/").json()
+    assert followed["progress"] == 0.0
+    assert staff_api.get("/api/v1/jobs/", {"kind": "train"}).json()["count"] == 1
+    assert_error(merchant_api.get(f"/api/v1/jobs/{job['id']}/"), 403)
+    assert_error(staff_api.get("/api/v1/jobs/999999/"), 404)
+
+
+def test_starting_a_reclassification_job(staff_api, merchant):
+    queue_data.prediction(merchant=merchant)
+    response = staff_api.post(
+        "/api/v1/models/reclassify/", {"only_unseen": True}, HTTP_IDEMPOTENCY_KEY="r1"
+    )
+    assert response.status_code == 202, response.content
+    again = staff_api.post(
+        "/api/v1/models/reclassify/", {"only_unseen": True}, HTTP_IDEMPOTENCY_KEY="r1"
+    )
+    assert again.json()["id"] == response.json()["id"]
+    job = Job.objects.get()
+    assert (job.kind, job.params) == ("reclassify", {"only_unseen": True})
+
+
+def test_the_job_list_costs_the_same_queries_whatever_the_page_size(
+    staff_api, staff_user
+):
+    version = queue_data.model_version()
+    for _ in range(12):
+        Job.objects.create(kind="train", model_version=version, created_by=staff_user)
+    assert_list_queries_flat(staff_api, "/api/v1/jobs/", large=12, budget=4)
+
+
+def test_staff_list_merchants(staff_api, merchant_api, merchant):
+    body = staff_api.get("/api/v1/merchants/").json()
+    assert [m["id"] for m in body["results"]] == [merchant.pk]
+    assert_error(merchant_api.get("/api/v1/merchants/"), 403)
+    MerchantFactory.create_batch(11)
+    assert_list_queries_flat(staff_api, "/api/v1/merchants/", large=12, budget=4)

@@ -1,0 +1,202 @@
+"""Signed deliveries to a real local receiver, with retries and a log."""
+
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+
+from catalog.services import image_upload
+from classification.services.reviews import prediction_review
+from tests.catalog.factories import ProductFactory, upload
+from tests.classification import queue_data
+from tests.images import photo_jpeg
+from webhooks.models import Delivery, Event
+from webhooks.services import (
+    DeliveryFailed,
+    delivery_attempt,
+    event_emit,
+    webhook_create,
+)
+
+pytestmark = pytest.mark.usefixtures("allow_loopback")
+
+
+def verify(received: dict, secret: str) -> dict:
+    """Check the signature as a receiver would; return the payload."""
+    header = received["headers"]["X-Vitrine-Signature"]
+    parts = dict(item.split("=", 1) for item in header.split(","))
+    expected = hmac.new(
+        secret.encode(), f"{parts['t']}.".encode() + received["body"], hashlib.sha256
+    ).hexdigest()
+    assert hmac.compare_digest(parts["v1"], expected)
+    assert abs(int(parts["t"]) - time.time()) < 60
+    return json.loads(received["body"])
+
+
+def test_an_uploaded_photo_sends_a_signed_image_classified_event(
+    merchant, receiver, django_capture_on_commit_callbacks
+):
+    webhook = webhook_create(
+        merchant=merchant, url=receiver.url, events=[Event.IMAGE_CLASSIFIED]
+    )
+    product = ProductFactory(merchant=merchant, sku="CUP")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        image, _ = image_upload(
+            product=product, upload=upload(photo_jpeg("coffee")), user=None
+        )
+    # The classification ran on commit; its delivery is queued on its own commit.
+    while callbacks:
+        pending, callbacks[:] = list(callbacks), []
+        with django_capture_on_commit_callbacks(execute=True) as more:
+            for callback in pending:
+                callback()
+        callbacks.extend(more)
+    (received,) = receiver.received
+    payload = verify(received, webhook.secret)
+    assert received["headers"]["X-Vitrine-Event"] == "image.classified"
+    assert payload["event"] == "image.classified"
+    assert payload["data"]["image"] == {
+        "id": image.pk,
+        "product": product.pk,
+        "sku": "CUP",
+        "status": "classified",
+    }
+    assert payload["data"]["prediction"]["category"] == "kitchen-drinkware"
+    assert len(payload["data"]["prediction"]["top_k"]) == 5
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == (
+        Delivery.Status.SUCCEEDED,
+        1,
+        200,
+    )
+    assert received["headers"]["X-Vitrine-Delivery"] == str(delivery.pk)
+
+
+def test_a_review_sends_image_reviewed_and_a_skip_sends_nothing(
+    merchant, receiver, staff_user, django_capture_on_commit_callbacks
+):
+    webhook = webhook_create(
+        merchant=merchant, url=receiver.url, events=[Event.IMAGE_REVIEWED]
+    )
+    skipped = queue_data.prediction(merchant=merchant)
+    decided = queue_data.prediction(merchant=merchant)
+    with django_capture_on_commit_callbacks(execute=True):
+        prediction_review(
+            prediction_id=skipped.pk, reviewer=staff_user, decision="skipped"
+        )
+        prediction_review(
+            prediction_id=decided.pk,
+            reviewer=staff_user,
+            decision="corrected",
+            category=queue_data.category("footwear"),
+        )
+    (received,) = receiver.received
+    payload = verify(received, webhook.secret)
+    assert payload["data"]["review"] == {
+        "prediction": decided.pk,
+        "decision": "corrected",
+        "category": "footwear",
+        "previous_category": None,
+    }
+    assert payload["data"]["image"]["status"] == "reviewed"
+
+
+def test_only_the_merchants_subscribed_active_webhooks_get_the_event(
+    merchant, other_membership, receiver, django_capture_on_commit_callbacks
+):
+    webhook_create(merchant=merchant, url=receiver.url, events=[Event.IMAGE_REVIEWED])
+    webhook_create(
+        merchant=merchant,
+        url=receiver.url,
+        events=[Event.IMAGE_CLASSIFIED],
+        active=False,
+    )
+    webhook_create(
+        merchant=other_membership.merchant,
+        url=receiver.url,
+        events=[Event.IMAGE_CLASSIFIED],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        deliveries = event_emit(
+            merchant_id=merchant.pk, event=Event.IMAGE_CLASSIFIED, data={}
+        )
+    assert deliveries == []
+    assert receiver.received == []
+
+
+def test_a_failing_receiver_is_retried_until_it_answers(
+    merchant, receiver, django_capture_on_commit_callbacks
+):
+    receiver.answers = [500, 503]
+    webhook_create(merchant=merchant, url=receiver.url, events=[Event.IMAGE_CLASSIFIED])
+    with django_capture_on_commit_callbacks(execute=True):
+        (delivery,) = event_emit(
+            merchant_id=merchant.pk, event=Event.IMAGE_CLASSIFIED, data={"n": 1}
+        )
+    delivery.refresh_from_db()
+    assert len(receiver.received) == 3
+    assert (delivery.status, delivery.attempts, delivery.response_code) == (
+        Delivery.Status.SUCCEEDED,
+        3,
+        200,
+    )
+
+
+def test_a_receiver_that_never_answers_2xx_is_given_up_with_its_last_error(
+    merchant, receiver, django_capture_on_commit_callbacks
+):
+    from webhooks.tasks import MAX_RETRIES
+
+    receiver.answers = [500] * (MAX_RETRIES + 1)
+    webhook_create(merchant=merchant, url=receiver.url, events=[Event.IMAGE_CLASSIFIED])
+    with django_capture_on_commit_callbacks(execute=True):
+        (delivery,) = event_emit(
+            merchant_id=merchant.pk, event=Event.IMAGE_CLASSIFIED, data={}
+        )
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.FAILED
+    assert delivery.attempts == MAX_RETRIES + 1
+    assert delivery.response_code == 500
+    assert "500" in delivery.error
+
+
+def test_an_unreachable_receiver_is_logged(merchant, db):
+    from tests.services import free_port
+
+    webhook = webhook_create(
+        merchant=merchant,
+        url=f"http://127.0.0.1:{free_port()}/",
+        events=[Event.IMAGE_CLASSIFIED],
+    )
+    delivery = Delivery.objects.create(
+        webhook=webhook, event="image.classified", payload={}
+    )
+    with pytest.raises(DeliveryFailed):
+        delivery_attempt(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.PENDING
+    assert "Could not reach" in delivery.error
+    assert delivery.attempts == 1
+
+
+def test_a_delivered_event_is_not_sent_twice(merchant, receiver):
+    webhook = webhook_create(
+        merchant=merchant, url=receiver.url, events=[Event.IMAGE_CLASSIFIED]
+    )
+    delivery = Delivery.objects.create(
+        webhook=webhook, event="image.classified", payload={}
+    )
+    delivery_attempt(delivery_id=delivery.pk)
+    delivery_attempt(delivery_id=delivery.pk)
+    assert len(receiver.received) == 1
+
+
+def test_private_addresses_are_refused_unless_allowed(merchant, settings):
+    from webhooks.services import WebhookError
+
+    settings.VITRINE_WEBHOOK_ALLOW_PRIVATE = False
+    for url in ("http://127.0.0.1/", "http://10.0.0.1/", "ftp://example.com/", "x"):
+        with pytest.raises(WebhookError):
+            webhook_create(merchant=merchant, url=url, events=[Event.IMAGE_CLASSIFIED])

@@ -1,0 +1,118 @@
+"""Merchants' webhooks over the API; another merchant's answer 404."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from accounts.api.permissions import IsMerchantOrStaff, request_merchant
+from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from webhooks import selectors, services
+from webhooks.api.filters import WebhookFilter
+from webhooks.api.serializers import (
+    DeliverySerializer,
+    WebhookCreatedSerializer,
+    WebhookInputSerializer,
+    WebhookSerializer,
+)
+from webhooks.models import Webhook
+
+
+def _invalid(error: services.WebhookError) -> ValidationError:
+    return ValidationError({"non_field_errors": [str(error)]})
+
+
+@extend_schema_view(
+    list=extend_schema(description="The merchant's webhooks (staff: all)."),
+    retrieve=extend_schema(description="One webhook (its secret is not shown)."),
+    create=extend_schema(
+        description="Subscribe a URL to events. The answer holds the signing "
+        "secret, shown only this once. Each delivery is a POST of JSON signed "
+        "in `X-Vitrine-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "
+        '"<t>.<body>" with the secret>`; a delivery not answered 2xx is retried '
+        "with backoff (about 7 attempts over 1.5 hours).",
+        request=WebhookInputSerializer,
+        responses={201: WebhookCreatedSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    ),
+    update=extend_schema(request=WebhookInputSerializer, responses=WebhookSerializer),
+    partial_update=extend_schema(
+        request=WebhookInputSerializer, responses=WebhookSerializer
+    ),
+    destroy=extend_schema(description="Delete the webhook and its delivery log."),
+)
+@extend_schema(tags=["webhooks"])
+class WebhookViewSet(viewsets.ModelViewSet):
+    serializer_class = WebhookSerializer
+    permission_classes = [IsMerchantOrStaff]
+    filterset_class = WebhookFilter
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Webhook.objects.none()
+        return selectors.webhook_list(merchant=request_merchant(self.request))
+
+    def get_object(self):
+        return selectors.webhook_get(
+            merchant=request_merchant(self.request), pk=self.kwargs["pk"]
+        )
+
+    def create(self, request, *args, **kwargs):
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request):
+        data = WebhookInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        chosen = fields.pop("merchant", None)
+        own = request_merchant(request)
+        if own is None and chosen is None:
+            raise ValidationError({"merchant": ["Staff must name the merchant."]})
+        if own is not None and chosen is not None and chosen.pk != own.pk:
+            raise ValidationError(
+                {"merchant": ["A merchant can only add its own webhooks."]}
+            )
+        try:
+            webhook = services.webhook_create(
+                merchant=own or chosen, user=request.user, **fields
+            )
+        except services.WebhookError as error:
+            raise _invalid(error) from error
+        return Response(
+            WebhookCreatedSerializer(webhook).data, status=status.HTTP_201_CREATED
+        )
+
+    def update(self, request, *args, **kwargs):
+        webhook = self.get_object()
+        data = WebhookInputSerializer(
+            data=request.data, partial=kwargs.get("partial", False)
+        )
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        chosen = fields.pop("merchant", None)
+        if chosen is not None and chosen.pk != webhook.merchant_id:
+            raise ValidationError(
+                {"merchant": ["A webhook cannot move to another merchant."]}
+            )
+        try:
+            webhook = services.webhook_update(webhook=webhook, **fields)
+        except services.WebhookError as error:
+            raise _invalid(error) from error
+        return Response(WebhookSerializer(webhook).data)
+
+    def destroy(self, request, *args, **kwargs):
+        services.webhook_delete(webhook=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="webhooks_deliveries",
+        responses=DeliverySerializer(many=True),
+        description="The webhook's delivery log, newest first.",
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, ordering_fields=[])
+    def deliveries(self, request, pk=None):
+        deliveries = selectors.delivery_list(webhook=self.get_object())
+        page = self.paginate_queryset(deliveries)
+        return self.get_paginated_response(DeliverySerializer(page, many=True).data)

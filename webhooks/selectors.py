@@ -1,0 +1,34 @@
+"""Reads for webhooks, scoped by merchant (None: all, for staff)."""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Merchant
+from webhooks.models import Delivery, Webhook
+
+
+def webhook_list(*, merchant: Merchant | None) -> QuerySet[Webhook]:
+    webhooks = Webhook.objects.all()
+    if merchant is not None:
+        webhooks = webhooks.filter(merchant=merchant)
+    return webhooks.order_by("-created_at", "-id")
+
+
+def webhook_get(*, merchant: Merchant | None, pk: int) -> Webhook:
+    """Return the webhook, or raise Http404 if it is not the merchant's."""
+    return get_object_or_404(webhook_list(merchant=merchant), pk=pk)
+
+
+def delivery_list(*, webhook: Webhook) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(webhook=webhook).order_by("-created_at", "-id")
+
+
+def webhooks_for_event(*, merchant_id: int, event: str) -> list[Webhook]:
+    """The merchant's active webhooks subscribed to ``event``."""
+    # Filtered in Python: subscriptions per merchant are few, and JSON
+    # containment lookups differ between SQLite and PostgreSQL.
+    return [
+        webhook
+        for webhook in Webhook.objects.filter(merchant_id=merchant_id, active=True)
+        if event in webhook.events
+    ]

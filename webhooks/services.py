@@ -1,0 +1,348 @@
+"""Writes for webhooks: subscriptions, events, and signed deliveries.
+
+An event writes one Delivery row per subscribed webhook inside the caller's
+transaction (so an event exists exactly when its cause was committed), and the
+deliveries are queued once that transaction commits. Each delivery is a POST of
+the JSON payload with the header::
+
+    X-Vitrine-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">
+
+keyed with the webhook's secret. The receiver recomputes it and rejects old
+timestamps, which defeats replays.
+"""
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Merchant, User
+from webhooks.models import Delivery, Event, Webhook
+from webhooks.selectors import webhooks_for_event
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Vitrine-Signature"
+USER_AGENT = "Vitrine-Webhooks/1"
+
+
+class WebhookError(ValueError):
+    """A webhook could not be written as asked."""
+
+
+class DeliveryFailed(Exception):
+    """A delivery attempt failed; ``permanent`` ones are not worth retrying."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+# --- Subscriptions --------------------------------------------------------------
+
+
+def webhook_create(
+    *,
+    merchant: Merchant,
+    url: str,
+    events: list[str],
+    active: bool = True,
+    user: User | None = None,
+) -> Webhook:
+    """Subscribe ``url`` to ``events`` for the merchant, with a new secret."""
+    _check_url(url)
+    return Webhook.objects.create(
+        merchant=merchant,
+        url=url,
+        events=_clean_events(events),
+        active=active,
+        secret=secrets.token_hex(32),
+        created_by=user,
+    )
+
+
+def webhook_update(*, webhook: Webhook, **fields) -> Webhook:
+    allowed = {"url", "events", "active"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise WebhookError(f"Unknown webhook fields: {', '.join(sorted(unknown))}")
+    if "url" in fields:
+        _check_url(fields["url"])
+    if "events" in fields:
+        fields["events"] = _clean_events(fields["events"])
+    for field, value in fields.items():
+        setattr(webhook, field, value)
+    webhook.save()
+    return webhook
+
+
+def webhook_delete(*, webhook: Webhook) -> None:
+    webhook.delete()
+
+
+def _clean_events(events: list[str]) -> list[str]:
+    unknown = set(events) - set(Event.values)
+    if unknown:
+        raise WebhookError(f"Unknown events: {', '.join(sorted(unknown))}")
+    if not events:
+        raise WebhookError("Choose at least one event.")
+    return sorted(set(events))
+
+
+def _check_url(url: str) -> None:
+    """Refuse URLs that would make the platform call itself or its network.
+
+    Unless VITRINE_WEBHOOK_ALLOW_PRIVATE is set (tests, closed installs), the host
+    must resolve to public addresses only; it is checked again before each
+    delivery, since DNS answers change.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookError("The URL must be an http:// or https:// address.")
+    if settings.VITRINE_WEBHOOK_ALLOW_PRIVATE:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443)
+    except OSError as error:
+        raise WebhookError(f"The host {parts.hostname!r} does not resolve.") from error
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise WebhookError(
+                f"The host {parts.hostname!r} is a private or local address."
+            )
+
+
+# --- Events -------------------------------------------------------------------
+
+
+def event_emit(*, merchant_id: int, event: Event, data: dict) -> list[Delivery]:
+    """Record ``event`` for each of the merchant's webhooks that want it, and
+    queue the deliveries once the current transaction commits."""
+    return events_emit(event=event, items=[(merchant_id, data)])
+
+
+def events_emit(*, event: Event, items: list[tuple[int, dict]]) -> list[Delivery]:
+    """event_emit for many (merchant id, data) pairs: one query per merchant and
+    one insert, whatever the number of items."""
+    subscribed: dict[int, list[Webhook]] = {}
+    deliveries = []
+    created_at = timezone.now().isoformat()
+    for merchant_id, data in items:
+        if merchant_id not in subscribed:
+            subscribed[merchant_id] = webhooks_for_event(
+                merchant_id=merchant_id, event=event
+            )
+        payload = {"event": str(event), "created_at": created_at, "data": data}
+        deliveries += [
+            Delivery(webhook=webhook, event=event, payload=payload)
+            for webhook in subscribed[merchant_id]
+        ]
+    if not deliveries:
+        return []
+    deliveries = Delivery.objects.bulk_create(deliveries)
+    ids = [delivery.pk for delivery in deliveries]
+    transaction.on_commit(lambda: _enqueue(ids))
+    return deliveries
+
+
+def _enqueue(delivery_ids: list[int]) -> None:
+    from webhooks.tasks import deliver_webhook
+
+    for delivery_id in delivery_ids:
+        deliver_webhook.delay(delivery_id)
+
+
+def image_classified(*, prediction) -> None:
+    """Emit ``image.classified`` for a stored prediction."""
+    image = prediction.image
+    event_emit(
+        merchant_id=image.merchant_id,
+        event=Event.IMAGE_CLASSIFIED,
+        data={
+            "image": _image_data(image),
+            "prediction": {
+                "id": prediction.pk,
+                "status": prediction.status,
+                "category": prediction.category.slug if prediction.category else None,
+                "confidence": prediction.confidence,
+                "top_k": prediction.top_k,
+                "model_version": {
+                    "id": prediction.model_version_id,
+                    "name": prediction.model_version.name,
+                },
+            },
+        },
+    )
+
+
+def images_reviewed(*, reviews) -> None:
+    """Emit ``image.reviewed`` for each decision (skips are not decisions).
+
+    Reads what the payloads need afresh, in a fixed number of queries.
+    """
+    from catalog.selectors import category_slugs, images_by_id
+
+    decided = [r for r in reviews if r.decision in ("accepted", "corrected")]
+    if not decided:
+        return
+    predictions = {
+        p["pk"]: p["image_id"]
+        for p in _prediction_images([r.prediction_id for r in decided])
+    }
+    images = images_by_id(ids=set(predictions.values()))
+    slugs = category_slugs(
+        ids={r.final_category_id for r in decided}
+        | {r.previous_category_id for r in decided}
+    )
+    items = []
+    for review in decided:
+        image = images[predictions[review.prediction_id]]
+        items.append(
+            (
+                image.merchant_id,
+                {
+                    "image": _image_data(image),
+                    "review": {
+                        "prediction": review.prediction_id,
+                        "decision": review.decision,
+                        "category": slugs.get(review.final_category_id),
+                        "previous_category": slugs.get(review.previous_category_id),
+                    },
+                },
+            )
+        )
+    events_emit(event=Event.IMAGE_REVIEWED, items=items)
+
+
+def _prediction_images(prediction_ids: list[int]):
+    from classification.selectors import prediction_image_ids
+
+    return prediction_image_ids(prediction_ids=prediction_ids)
+
+
+def _image_data(image) -> dict:
+    return {
+        "id": image.pk,
+        "product": image.product_id,
+        "sku": image.product.sku,
+        "status": image.status,
+    }
+
+
+# --- Deliveries ---------------------------------------------------------------
+
+
+def signature(*, secret: str, timestamp: int, body: bytes) -> str:
+    """The X-Vitrine-Signature header value for ``body`` sent at ``timestamp``."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A redirect could lead a signed POST anywhere, the local network included.
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+# Deliveries go straight to the merchant's server, never through proxies from the
+# environment.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
+
+
+def delivery_attempt(*, delivery_id: int) -> Delivery | None:
+    """POST the delivery once; record the outcome.
+
+    Return the delivery (None if it is gone). A delivery already made is not sent
+    again. Raise DeliveryFailed when the receiver did not answer 2xx in time.
+    """
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update()
+            .select_related("webhook")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status != Delivery.Status.PENDING:
+            return delivery
+        delivery.attempts += 1
+        delivery.last_attempt_at = timezone.now()
+        delivery.save(update_fields=["attempts", "last_attempt_at"])
+    webhook = delivery.webhook
+    if not webhook.active:
+        _finish(delivery, Delivery.Status.FAILED, None, "The webhook is inactive.")
+        return delivery
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    request = urllib.request.Request(
+        webhook.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-Vitrine-Event": delivery.event,
+            "X-Vitrine-Delivery": str(delivery.pk),
+            SIGNATURE_HEADER: signature(
+                secret=webhook.secret, timestamp=int(time.time()), body=body
+            ),
+        },
+    )
+    try:
+        _check_url(webhook.url)
+        with _opener.open(request, timeout=settings.VITRINE_WEBHOOK_TIMEOUT) as answer:
+            code = answer.status
+    except WebhookError as error:
+        _finish(delivery, Delivery.Status.FAILED, None, str(error))
+        raise DeliveryFailed(str(error), permanent=True) from error
+    except urllib.error.HTTPError as error:
+        _record(delivery, error.code, f"The receiver answered {error.code}.")
+        raise DeliveryFailed(f"HTTP {error.code}") from error
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        _record(delivery, None, f"Could not reach the receiver: {reason}")
+        raise DeliveryFailed(str(reason)) from error
+    if not 200 <= code < 300:
+        _record(delivery, code, f"The receiver answered {code}.")
+        raise DeliveryFailed(f"HTTP {code}")
+    _finish(delivery, Delivery.Status.SUCCEEDED, code, "")
+    logger.info(
+        "delivery %s (%s) to %s: %s", delivery.pk, delivery.event, webhook.pk, code
+    )
+    return delivery
+
+
+def delivery_give_up(*, delivery_id: int, reason: str) -> None:
+    """Mark a delivery failed for good, keeping the last error if there is one."""
+    delivery = Delivery.objects.filter(pk=delivery_id).first()
+    if delivery is None or delivery.status != Delivery.Status.PENDING:
+        return
+    _finish(
+        delivery,
+        Delivery.Status.FAILED,
+        delivery.response_code,
+        delivery.error or reason,
+    )
+    logger.warning("delivery %s given up: %s", delivery_id, reason)
+
+
+def _record(delivery: Delivery, code: int | None, error: str) -> None:
+    delivery.response_code, delivery.error = code, error[:2000]
+    delivery.save(update_fields=["response_code", "error"])
+
+
+def _finish(delivery: Delivery, status: str, code: int | None, error: str) -> None:
+    delivery.status, delivery.response_code, delivery.error = status, code, error[:2000]
+    if status == Delivery.Status.SUCCEEDED:
+        delivery.delivered_at = timezone.now()
+    delivery.save(update_fields=["status", "response_code", "error", "delivered_at"])
