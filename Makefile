@@ -11,14 +11,22 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Chart.js for the dashboard, pinned; keep in step with VITRINE_CHARTJS_URL and
+# VITRINE_CHARTJS_INTEGRITY in config/settings/base.py.
+CHARTJS_VERSION := 4.5.1
+CHARTJS_INTEGRITY := sha384-jb8JQMbMoBUzgWatfe6COACi2ljcDdZQ2OxczGA3bGNeWe+6DChMTBJemed7ZnvJ
+CHARTJS := static/vendor/chartjs-$(CHARTJS_VERSION)/chart.umd.min.js
+export CHARTJS_HASH_PY := import base64, hashlib, sys; \
+  print("sha384-" + base64.b64encode(hashlib.sha384(open(sys.argv[1], "rb").read()).digest()).decode())
 
-.PHONY: help run test lint format worker browser clean
+.PHONY: help run test lint format worker browser clean vendor
 
 help:
 	@echo "make run    install, migrate, seed the demo merchant, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install and run the whole test suite"
 	@echo "make lint   ruff check and format check"
 	@echo "make worker a Celery worker (needs CELERY_BROKER_URL)"
+	@echo "make vendor fetch the pinned Chart.js into static/vendor/ (offline installs, browser tests)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed."; exit 1; }
@@ -39,7 +47,22 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Install Debian's chromium for the browser tests."; fi; }
 
-test: $(STAMP) browser
+# A local copy of Chart.js (gitignored) for offline installs and the browser
+# tests: the npm package's file, checked against the pinned integrity hash.
+vendor: $(CHARTJS)
+
+$(CHARTJS):
+	@if ! command -v npm >/dev/null; then \
+	  echo "npm is needed to fetch Chart.js into static/vendor/ (the browser tests need it)."; \
+	  if [ "$(CI)" = true ]; then exit 1; else exit 0; fi; fi; \
+	  tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  npm pack --silent --pack-destination "$$tmp" chart.js@$(CHARTJS_VERSION) >/dev/null && \
+	  tar -xzf "$$tmp/chart.js-$(CHARTJS_VERSION).tgz" -C "$$tmp" package/dist/chart.umd.min.js && \
+	  got=$$($(PYTHON) -c "$$CHARTJS_HASH_PY" "$$tmp/package/dist/chart.umd.min.js") && \
+	  if [ "$$got" != "$(CHARTJS_INTEGRITY)" ]; then echo "Chart.js integrity mismatch: $$got"; exit 1; fi && \
+	  mkdir -p $(@D) && mv "$$tmp/package/dist/chart.umd.min.js" $@ && echo "Chart.js $(CHARTJS_VERSION) -> $@"
+
+test: $(STAMP) browser vendor
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -1,6 +1,9 @@
 """Reads about users and merchants."""
 
-from accounts.models import Membership, Merchant, User
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import ApiToken, Membership, Merchant, User
 
 
 def merchant_for_user(*, user: User) -> Merchant | None:
@@ -14,3 +17,29 @@ def merchant_for_user(*, user: User) -> Merchant | None:
     merchant = membership.merchant if membership else None
     user._vitrine_merchant = merchant
     return merchant
+
+
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    """The user's tokens, live and revoked, newest first."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def api_token_get(*, user: User, pk: int) -> ApiToken:
+    """Return the user's token, or raise Http404 for anyone else's."""
+    return get_object_or_404(api_token_list(user=user), pk=pk)
+
+
+REVIEWERS_GROUP = "Reviewers"
+
+
+def user_is_reviewer(*, user: User) -> bool:
+    """Superusers, and staff in the "Reviewers" group, may review predictions."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    return user.is_staff and user.groups.filter(name=REVIEWERS_GROUP).exists()
+
+
+def merchant_list() -> QuerySet[Merchant]:
+    return Merchant.objects.order_by("name", "id")

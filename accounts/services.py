@@ -1,9 +1,14 @@
 """Writes for users and merchants."""
 
-from django.db import transaction
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.models import Membership, Merchant, User
+from accounts.models import ApiToken, IdempotencyRecord, Membership, Merchant, User
 
 
 class MerchantError(ValueError):
@@ -31,3 +36,130 @@ def merchant_create(
     user = User.objects.create_user(username=username, email=email, password=password)
     Membership.objects.create(user=user, merchant=merchant, role=Membership.Role.OWNER)
     return merchant, user
+
+
+# --- API tokens ---------------------------------------------------------------
+
+# Last-use times are written at most this often, so a busy token does not turn
+# every read request into a write.
+TOKEN_LAST_USED_RESOLUTION = timedelta(minutes=1)
+TOKEN_KEY_PREFIX = "vt_"
+
+
+def _token_hash(key: str) -> str:
+    # The key carries 256 random bits: a plain SHA-256 cannot be brute-forced,
+    # and a fast hash keeps authentication to one indexed lookup.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Make a token for ``user``; return it with its key, which is not stored."""
+    key = TOKEN_KEY_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name.strip()[:100],
+        prefix=key[: len(TOKEN_KEY_PREFIX) + 6],
+        key_hash=_token_hash(key),
+    )
+    return token, key
+
+
+def api_token_authenticate(*, key: str) -> ApiToken | None:
+    """Return the live token with this key (recording its use), or None."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_token_hash(key), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if (
+        token.last_used_at is None
+        or now - token.last_used_at >= TOKEN_LAST_USED_RESOLUTION
+    ):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    """Revoke the token from now on; revoking twice keeps the first time."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=token.revoked_at
+        )
+    return token
+
+
+# --- Idempotency keys ---------------------------------------------------------
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+class IdempotencyConflict(Exception):
+    """The key is in use: by a request still running, or for other request data."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def idempotency_record_claim(
+    *, user: User, key: str, fingerprint: str
+) -> IdempotencyRecord:
+    """Claim ``key`` for a request, or return the finished record of a retry.
+
+    A returned record with a ``response_status`` is a finished earlier request
+    with the same key and data: its answer is to be replayed. One without is ours
+    to run. Raise IdempotencyConflict while another request with the key runs, or
+    when the key was used for a different request.
+    """
+    cutoff = timezone.now() - IDEMPOTENCY_TTL
+    IdempotencyRecord.objects.filter(user=user, key=key, created_at__lt=cutoff).delete()
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(
+                user=user, key=key, fingerprint=fingerprint
+            )
+    except IntegrityError:
+        pass
+    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if record is None:  # released between our insert and this read: try once more
+        return IdempotencyRecord.objects.create(
+            user=user, key=key, fingerprint=fingerprint
+        )
+    if record.fingerprint != fingerprint:
+        raise IdempotencyConflict(
+            "idempotency_key_reused",
+            "This Idempotency-Key was used for a different request.",
+        )
+    if record.response_status is None:
+        raise IdempotencyConflict(
+            "idempotency_key_in_use",
+            "A request with this Idempotency-Key is still running; retry later.",
+        )
+    return record
+
+
+def idempotency_record_complete(
+    *, record: IdempotencyRecord, status: int, body
+) -> None:
+    """Store the answer that retries with the record's key will get."""
+    record.response_status = status
+    record.response_body = body
+    record.save(update_fields=["response_status", "response_body"])
+
+
+def idempotency_record_release(*, record: IdempotencyRecord) -> None:
+    """Forget a claim whose request failed, so that a retry runs again."""
+    IdempotencyRecord.objects.filter(pk=record.pk).delete()
+
+
+def idempotency_records_purge() -> int:
+    """Delete records past their 24 hours; return how many."""
+    cutoff = timezone.now() - IDEMPOTENCY_TTL
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

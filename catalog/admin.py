@@ -91,3 +91,7 @@ class ProductImageAdmin(admin.ModelAdmin):
     @admin.display(description="Photo")
     def preview_large(self, obj):
         return thumbnail_html(obj, size=320)
+
+    def has_add_permission(self, request):
+        # Photos arrive through the upload checks (pages, API), never raw.
+        return False

@@ -58,6 +58,12 @@ def decode_image(data: bytes, *, max_pixels: int) -> DecodedImage:
             "This file is not an image we can read. Upload a JPEG, PNG, WebP, GIF "
             "or HEIC photo.",
         ) from error
+    except (OSError, SyntaxError, ValueError) as error:
+        # A known format whose header is cut short or damaged.
+        raise ImageRejected(
+            "corrupt_image",
+            "The image could not be decoded: the file looks damaged or incomplete.",
+        ) from error
     with image:
         width, height = image.size
         if width * height > max_pixels:

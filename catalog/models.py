@@ -101,6 +101,8 @@ class ProductImage(models.Model):
     file = models.FileField(max_length=255)
     thumbnail = models.FileField(max_length=255, blank=True)
     sha256 = models.CharField(max_length=64)
+    # 64-bit perceptual hash (hex) of the picture, to spot near-duplicates.
+    phash = models.CharField(max_length=16, blank=True, db_index=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     format = models.CharField(max_length=16)
@@ -130,6 +132,16 @@ class ProductImage(models.Model):
             models.Index(fields=["status", "status_changed_at"]),
             models.Index(fields=["sha256"]),
             models.Index(fields=["merchant", "-created_at"]),
+            # The dashboards: a period's uploads from the index alone; one
+            # merchant's photos waiting or failed, and its image ids to join its
+            # predictions to.
+            models.Index(
+                fields=["created_at", "merchant", "status"],
+                name="image_dashboard_period",
+            ),
+            models.Index(
+                fields=["merchant", "status", "id"], name="image_dashboard_merchant"
+            ),
         ]
 
     def __str__(self) -> str:

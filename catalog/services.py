@@ -65,13 +65,18 @@ def product_update(*, product: Product, **fields) -> Product:
         .get()
     )
     new_category = fields.get("category", product.category)
-    if "category" in fields and getattr(new_category, "pk", None) != stored_category_id:
+    category_changed = (
+        "category" in fields and getattr(new_category, "pk", None) != stored_category_id
+    )
+    if category_changed:
         product.category_source = CategorySource.MERCHANT if fields["category"] else ""
     for field, value in fields.items():
         setattr(product, field, value.strip() if field in ("sku", "name") else value)
     try:
         with transaction.atomic():
             product.save()
+            if category_changed:
+                _predictions_reassess(product)
     except IntegrityError as error:
         raise ProductError(
             f"A product with SKU {product.sku!r} already exists."
@@ -87,6 +92,25 @@ def product_set_category(
         category=category, category_source=source, updated_at=timezone.now()
     )
     product.category, product.category_source = category, source
+
+
+def products_set_categories(
+    *, categories: dict[int, int], source: CategorySource
+) -> None:
+    """Set many products' categories (product id -> category id) in one query."""
+    now = timezone.now()
+    Product.objects.bulk_update(
+        [
+            Product(
+                pk=product_id,
+                category_id=category_id,
+                category_source=source,
+                updated_at=now,
+            )
+            for product_id, category_id in categories.items()
+        ],
+        ["category", "category_source", "updated_at"],
+    )
 
 
 def product_delete(*, product: Product) -> None:
@@ -126,6 +150,7 @@ def image_upload(
         file=key,
         thumbnail=thumb_key,
         sha256=sha256,
+        phash=_perceptual_hash(decoded.image),
         width=decoded.width,
         height=decoded.height,
         format=decoded.format,
@@ -189,11 +214,32 @@ def image_set_status(*, image: ProductImage, status: ImageStatus) -> None:
     image.status, image.status_changed_at = status, now
 
 
+def images_set_status(*, image_ids: Iterable[int], status: ImageStatus) -> None:
+    """Set the status of many images in one query."""
+    ProductImage.objects.filter(pk__in=list(image_ids)).update(
+        status=status, status_changed_at=timezone.now()
+    )
+
+
 def image_delete(*, image: ProductImage) -> None:
     """Delete one image, and its stored files if no other image uses them."""
     keys = [image.file.name, image.thumbnail.name]
     image.delete()
     transaction.on_commit(lambda: _delete_unreferenced(keys))
+
+
+def _predictions_reassess(product: Product) -> None:
+    # Whether a prediction needs review depends on the merchant's category.
+    from classification.services.reviews import product_predictions_reassess
+
+    product_predictions_reassess(product=product)
+
+
+def _perceptual_hash(image) -> str:
+    # Imported on first use: imagehash pulls in SciPy, which only uploads need.
+    import imagehash
+
+    return str(imagehash.phash(image))
 
 
 def _image_for_bytes(*, merchant_id: int, sha256: str) -> ProductImage | None:
@@ -218,3 +264,89 @@ def _delete_unreferenced(keys: Iterable[str]) -> None:
         )
         if not in_use:
             default_storage.delete(key)
+
+
+# --- Categories (staff) -------------------------------------------------------
+
+
+class CategoryError(ValueError):
+    """A category could not be written as asked."""
+
+
+class CategoryConflict(CategoryError):
+    """The write conflicts with other categories (a slug in use, children)."""
+
+
+def category_create(
+    *,
+    name: str,
+    slug: str = "",
+    parent: Category | None = None,
+    description: str = "",
+    auto_accept_threshold: float | None = None,
+) -> Category:
+    """Add a node to the taxonomy; the slug defaults to the slugified name."""
+    from django.utils.text import slugify
+
+    category = Category(
+        name=name.strip(),
+        slug=(slug or slugify(name)).strip(),
+        parent=parent,
+        description=description,
+        auto_accept_threshold=settings.VITRINE_DEFAULT_THRESHOLD
+        if auto_accept_threshold is None
+        else auto_accept_threshold,
+    )
+    if not category.slug:
+        raise CategoryError("The category needs a name or slug with letters in it.")
+    try:
+        with transaction.atomic():
+            category.save()
+    except IntegrityError as error:
+        raise CategoryConflict(
+            f"A category with slug {category.slug!r} already exists."
+        ) from error
+    return category
+
+
+def category_update(*, category: Category, **fields) -> Category:
+    """Update the given fields; a parent may not be the category or its descendant."""
+    allowed = {"name", "slug", "parent", "description", "auto_accept_threshold"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise CategoryError(f"Unknown category fields: {', '.join(sorted(unknown))}")
+    parent = fields.get("parent")
+    seen = set()
+    while parent is not None and parent.pk not in seen:
+        if parent.pk == category.pk:
+            raise CategoryError("A category cannot be its own ancestor.")
+        seen.add(parent.pk)
+        parent = parent.parent
+    if "slug" in fields and not fields["slug"].strip():
+        from django.utils.text import slugify
+
+        fields["slug"] = slugify(fields.get("name", category.name))
+        if not fields["slug"]:
+            raise CategoryError("The category needs a slug with letters in it.")
+    for field, value in fields.items():
+        setattr(category, field, value.strip() if field in ("name", "slug") else value)
+    try:
+        with transaction.atomic():
+            category.save()
+    except IntegrityError as error:
+        raise CategoryConflict(
+            f"A category with slug {category.slug!r} already exists."
+        ) from error
+    return category
+
+
+def category_delete(*, category: Category) -> None:
+    """Delete a category with no children; its products become uncategorised."""
+    if category.children.exists():
+        raise CategoryConflict("The category has sub-categories; move or delete them.")
+    category.delete()
+
+
+def upload_read(*, upload: UploadedFile) -> bytes:
+    """Read an upload's bytes within VITRINE_UPLOAD_MAX_BYTES, else ImageRejected."""
+    return _read_upload(upload)

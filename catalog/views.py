@@ -17,7 +17,11 @@ from catalog import selectors, services
 from catalog.forms import ProductForm
 from catalog.images import ImageRejected
 from catalog.models import ImageStatus
-from classification.selectors import predictions_current_for_images
+from classification.selectors import (
+    predictions_current_for_images,
+    product_review_notices,
+)
+from dashboard.selectors import merchant_summary
 
 PAGE_SIZE = 24
 IN_FLIGHT = {ImageStatus.PENDING, ImageStatus.PROCESSING}
@@ -55,6 +59,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
             "q": request.GET.get("q", ""),
             "status": request.GET.get("status", ""),
             "statuses": ImageStatus.choices,
+            "merchant_summary": merchant_summary(merchant=merchant),
         },
     )
 
@@ -87,6 +92,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "cards": cards,
             "in_flight": any(c["image"].status in IN_FLIGHT for c in cards),
             "max_mb": settings.VITRINE_UPLOAD_MAX_BYTES // 1048576,
+            "review_notices": product_review_notices(product=product),
         },
     )
 

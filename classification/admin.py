@@ -1,25 +1,43 @@
-from django.contrib import admin
+from datetime import timedelta
+from urllib.parse import urlencode
 
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, QueryDict
+from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
+
+from accounts.selectors import merchant_list
 from catalog.admin import thumbnail_html
-from classification.models import Job, ModelVersion, Prediction, Review
+from catalog.selectors import category_list, category_names
+from classification.admin_versions import JobAdmin, ModelVersionAdmin
+from classification.models import Job, ModelVersion, Prediction, Review, ReviewItem
+from classification.selectors import (
+    REVIEW_QUEUE_ORDER,
+    ReviewReason,
+    model_version_list,
+    review_queue,
+    review_queue_filter,
+)
+from classification.services.reviews import (
+    ReviewConflict,
+    prediction_review,
+    predictions_review_bulk,
+)
 
-
-@admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["name", "architecture", "status", "created_at", "activated_at"]
-    list_filter = ["status", "architecture"]
-    search_fields = ["name"]
-    readonly_fields = [
-        "artifact",
-        "checksum",
-        "classes",
-        "preprocessing",
-        "metrics",
-        "training",
-        "created_by",
-        "created_at",
-        "activated_at",
-    ]
+# Model versions (metrics, roll-out, training) and jobs: see admin_versions.
+admin.site.register(ModelVersion, ModelVersionAdmin)
+admin.site.register(Job, JobAdmin)
 
 
 @admin.register(Prediction)
@@ -56,6 +74,10 @@ class PredictionAdmin(admin.ModelAdmin):
     def preview(self, obj):
         return thumbnail_html(obj.image)
 
+    def has_add_permission(self, request):
+        # Written by classification and by the review queue, not by hand.
+        return False
+
 
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
@@ -71,21 +93,465 @@ class ReviewAdmin(admin.ModelAdmin):
     raw_id_fields = ["prediction"]
     date_hierarchy = "created_at"
 
+    def has_add_permission(self, request):
+        # Written by classification and by the review queue, not by hand.
+        return False
 
-@admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
-    list_display = ["pk", "kind", "status", "progress", "created_by", "created_at"]
-    list_filter = ["kind", "status"]
-    readonly_fields = [
-        "kind",
-        "status",
-        "progress",
-        "message",
-        "params",
-        "result",
-        "model_version",
-        "created_by",
-        "created_at",
-        "started_at",
-        "finished_at",
+
+# --- The review queue ----------------------------------------------------------
+
+# The queue's filters, by query parameter; the list and the one-item page share
+# them, so "Work the queue" carries the list's filters along.
+QUEUE_AGES = {
+    "1h": ("more than an hour", timedelta(hours=1)),
+    "1d": ("more than a day", timedelta(days=1)),
+    "7d": ("more than a week", timedelta(days=7)),
+    "30d": ("more than 30 days", timedelta(days=30)),
+}
+QUEUE_PARAMS = ("merchant", "category", "model_version", "reason", "age")
+
+
+def _queue_filters(params) -> dict:
+    """Turn the queue's query parameters into review_queue() filters.
+
+    Raise ValueError for a value that is not one of them.
+    """
+    filters = {}
+    for name in ("merchant", "category", "model_version"):
+        value = params.get(name)
+        if value:
+            filters[name] = int(value)
+    reason = params.get("reason")
+    if reason:
+        if reason not in ReviewReason.values:
+            raise ValueError(f"unknown reason {reason!r}")
+        filters["reason"] = reason
+    age = params.get("age")
+    if age:
+        if age not in QUEUE_AGES:
+            raise ValueError(f"unknown age {age!r}")
+        filters["older_than"] = QUEUE_AGES[age][1]
+    return filters
+
+
+class _QueueFilter(admin.SimpleListFilter):
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        try:
+            filters = _queue_filters({self.parameter_name: self.value()})
+        except ValueError as error:
+            raise IncorrectLookupParameters(error) from error
+        return review_queue_filter(queryset, **filters)
+
+
+class MerchantQueueFilter(_QueueFilter):
+    title = "merchant"
+    parameter_name = "merchant"
+
+    def lookups(self, request, model_admin):
+        # Every merchant: finding those with something waiting takes a look-up
+        # per queued photo (0.7 s for 55,000 of them).
+        return merchant_list().values_list("pk", "name")
+
+
+class CategoryQueueFilter(_QueueFilter):
+    title = "predicted category"
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        return [(c.pk, c.name) for c in category_list()]
+
+
+class ModelVersionQueueFilter(_QueueFilter):
+    title = "model version"
+    parameter_name = "model_version"
+
+    def lookups(self, request, model_admin):
+        return [(v.pk, v.name) for v in model_version_list()]
+
+
+class ReasonQueueFilter(_QueueFilter):
+    title = "reason"
+    parameter_name = "reason"
+
+    def lookups(self, request, model_admin):
+        return ReviewReason.choices
+
+
+class AgeQueueFilter(_QueueFilter):
+    title = "waiting"
+    parameter_name = "age"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _) in QUEUE_AGES.items()]
+
+
+class ReviewActionForm(helpers.ActionForm):
+    category = forms.ModelChoiceField(
+        queryset=category_list(),
+        required=False,
+        empty_label="Category for “Set category”…",
+        label="",
+    )
+
+
+class ReviewQueueChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        # One query for the names of every top-5 category on the page.
+        names = category_names()
+        for item in self.result_list:
+            item.choices = _choices(item, names)
+
+
+def _choices(item: Prediction, names: dict[str, str]) -> list[dict]:
+    return [
+        {
+            "key": str(number),
+            "slug": entry["category"],
+            "name": names.get(entry["category"], entry["category"]),
+            "probability": entry["probability"],
+        }
+        for number, entry in enumerate(item.top_k[:5], start=1)
     ]
+
+
+@admin.register(ReviewItem)
+class ReviewItemAdmin(admin.ModelAdmin):
+    """The review queue: a list with bulk actions, and a one-item page to work it.
+
+    Reviewers (staff in the Reviewers group) hold only this model's view and
+    change rights, so this is all they see of the admin.
+    """
+
+    list_display = [
+        "photo",
+        "product",
+        "top_five",
+        "margin_shown",
+        "reason_shown",
+        "merchant_category",
+        "model_version",
+        "near_duplicates",
+        "waiting",
+    ]
+    list_display_links = ["photo", "product"]
+    list_filter = [
+        ReasonQueueFilter,
+        MerchantQueueFilter,
+        CategoryQueueFilter,
+        ModelVersionQueueFilter,
+        AgeQueueFilter,
+    ]
+    ordering = REVIEW_QUEUE_ORDER
+    list_per_page = 50
+    # The queue query is not cheap; counting it once per page is enough.
+    show_full_result_count = False
+    action_form = ReviewActionForm
+    actions = ["accept_selected", "set_category_selected"]
+
+    def get_queryset(self, request):
+        return review_queue()
+
+    def get_changelist(self, request, **kwargs):
+        return ReviewQueueChangeList
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "work/",
+                self.admin_site.admin_view(self.work_view),
+                name="{}_{}_work".format(*info),
+            ),
+            path(
+                "<path:object_id>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="{}_{}_review".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    # --- columns
+
+    @admin.display(description="Photo")
+    def photo(self, item):
+        return thumbnail_html(item.image, size=96)
+
+    @admin.display(description="Product")
+    def product(self, item):
+        product = item.image.product
+        return format_html(
+            "<strong>{}</strong><br><span class='quiet'>{} · {}</span>",
+            product.name,
+            product.sku,
+            item.image.merchant.name,
+        )
+
+    @admin.display(description="Top 5")
+    def top_five(self, item):
+        if not getattr(item, "choices", None):
+            return format_html("<span class='quiet'>{}</span>", item.error or "—")
+        return format_html_join(
+            mark_safe("<br>"),
+            "{} <span class='quiet'>{}</span>",
+            ((c["name"], f"{c['probability']:.0%}") for c in item.choices),
+        )
+
+    @admin.display(description="Margin", ordering="margin")
+    def margin_shown(self, item):
+        return "—" if item.margin is None else f"{item.margin:.2f}"
+
+    @admin.display(description="Reason")
+    def reason_shown(self, item):
+        return ReviewReason(item.reason).label
+
+    @admin.display(description="Merchant's category")
+    def merchant_category(self, item):
+        product = item.image.product
+        if product.category is None:
+            return "—"
+        return format_html(
+            "{} <span class='quiet'>({})</span>",
+            product.category.name,
+            product.get_category_source_display().lower(),
+        )
+
+    @admin.display(description="Same photo as")
+    def near_duplicates(self, item):
+        return format_html_join(
+            mark_safe("<br>"),
+            "<a href='{}' target='_blank' rel='noopener'>{}</a>",
+            (
+                (
+                    reverse("catalog:image-file", args=[d.duplicate_of_id]),
+                    d.duplicate_of.product.name,
+                )
+                for d in item.image.near_duplicates.all()
+            ),
+        )
+
+    @admin.display(description="Waiting", ordering="created_at")
+    def waiting(self, item):
+        return timesince(item.created_at)
+
+    # --- bulk actions
+
+    @admin.action(
+        description="Accept the top category of the selected items",
+        permissions=["change"],
+    )
+    def accept_selected(self, request, queryset):
+        result = predictions_review_bulk(
+            prediction_ids=self._selected_ids(request, queryset),
+            reviewer=request.user,
+            decision=Review.Decision.ACCEPTED,
+        )
+        self._report_bulk(request, result, "Accepted")
+
+    @admin.action(
+        description="Set the chosen category on the selected items",
+        permissions=["change"],
+    )
+    def set_category_selected(self, request, queryset):
+        chosen = request.POST.get("category", "")
+        category = (
+            category_list().filter(pk=chosen).first() if chosen.isdigit() else None
+        )
+        if category is None:
+            self.message_user(
+                request,
+                "Choose a category in the list next to the action first.",
+                messages.ERROR,
+            )
+            return
+        result = predictions_review_bulk(
+            prediction_ids=self._selected_ids(request, queryset),
+            reviewer=request.user,
+            decision=Review.Decision.CORRECTED,
+            category=category,
+        )
+        self._report_bulk(request, result, f"Set to “{category.name}”:")
+
+    def _selected_ids(self, request, queryset) -> list[int]:
+        # The ids ticked, not only those still in the queue: one decided by
+        # someone else meanwhile is then reported rather than silently dropped.
+        if request.POST.get("select_across") == "1":
+            return list(queryset.values_list("pk", flat=True))
+        return [
+            int(pk)
+            for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+            if pk.isdigit()
+        ]
+
+    def _report_bulk(self, request, result, done: str) -> None:
+        self.message_user(
+            request,
+            f"{done} {result.reviewed} item{pluralize(result.reviewed)}.",
+            messages.SUCCESS,
+        )
+        if result.conflicts:
+            self.message_user(
+                request,
+                f"{len(result.conflicts)} item{pluralize(len(result.conflicts))} "
+                "left as they were: decided by someone else, classified again, "
+                "or without a category to accept.",
+                messages.WARNING,
+            )
+
+    # --- pages
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "title": "Review queue: the most uncertain first",
+            "work_url": self._work_url(_filter_params(request.GET)),
+            "can_review": self.has_change_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """One item of the queue, as on the "work the queue" page."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        preserved = QueryDict(request.GET.get("_changelist_filters", ""))
+        params = _filter_params(preserved)
+        item = self.get_queryset(request).filter(pk=object_id).first()
+        if item is None:
+            self.message_user(
+                request,
+                "That item has left the queue: it was decided or classified again.",
+                messages.INFO,
+            )
+            return redirect(self._work_url(params))
+        return self._render_item(
+            request, item, params=params, position=None, next_item=None
+        )
+
+    def work_view(self, request):
+        """The next item of the queue (filtered as the list was), to decide on."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        params = _filter_params(request.GET)
+        try:
+            filters = _queue_filters(params)
+            position = max(int(request.GET.get("position") or 0), 0)
+        except ValueError:
+            self.message_user(request, "Unknown queue filter.", messages.ERROR)
+            return redirect(self._work_url({}))
+        queue = review_queue(**filters, skipped_by=request.user)
+        window = list(queue[position : position + 2])
+        if not window and position:
+            position = 0  # past the end: start over from the top
+            window = list(queue[:2])
+        item = window[0] if window else None
+        next_item = window[1] if len(window) > 1 else None
+        return self._render_item(
+            request,
+            item,
+            params=params,
+            position=position,
+            next_item=next_item,
+            waiting=queue.count(),
+        )
+
+    def review_view(self, request, object_id):
+        """Record one decision posted from the item page, then move on."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = self._work_url({})
+        slug = request.POST.get("category", "").strip()
+        category = category_list().filter(slug=slug).first() if slug else None
+        if slug and category is None:
+            self.message_user(request, f"Unknown category “{slug}”.", messages.ERROR)
+            return redirect(back)
+        try:
+            review = prediction_review(
+                prediction_id=int(object_id),
+                reviewer=request.user,
+                decision=request.POST.get("decision", ""),
+                category=category,
+                note=request.POST.get("note", "").strip(),
+            )
+        except ValueError as error:  # ReviewError, or a malformed id
+            self.message_user(request, str(error), messages.ERROR)
+        except ReviewConflict as error:
+            self.message_user(request, str(error), messages.WARNING)
+        else:
+            self.message_user(request, _review_message(review), messages.SUCCESS)
+        return redirect(back)
+
+    def _work_url(self, params: dict, position: int = 0) -> str:
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_work")
+        query = {**params, **({"position": position} if position else {})}
+        return f"{url}?{urlencode(query)}" if query else url
+
+    def _render_item(self, request, item, *, params, position, next_item, waiting=None):
+        categories = list(category_list())
+        names = {c.slug: c.name for c in categories}
+        here = self._work_url(params, position or 0)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Work the review queue",
+            "item": item,
+            "reason_label": ReviewReason(item.reason).label if item else "",
+            "product": item.image.product if item else None,
+            "choices": _choices(item, names) if item else [],
+            "categories": categories,
+            "duplicates": list(item.image.near_duplicates.all()) if item else [],
+            "waiting": waiting,
+            "position": position,
+            "can_review": self.has_change_permission(request),
+            # Back here after a decision: the decided item has left, the next one
+            # takes its place.
+            "after_decision": here if position is not None else self._work_url(params),
+            "next_url": self._work_url(params, (position or 0) + 1)
+            if position is not None
+            else self._work_url(params),
+            "previous_url": self._work_url(params, position - 1) if position else None,
+            "list_url": reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
+            )
+            + (f"?{urlencode(params)}" if params else ""),
+            "review_url": reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_review",
+                args=[item.pk],
+            )
+            if item
+            else None,
+            "next_image_url": reverse("catalog:image-file", args=[next_item.image_id])
+            if next_item
+            else None,
+            "filtered": bool(params),
+        }
+        return TemplateResponse(
+            request, "admin/classification/reviewitem/work.html", context
+        )
+
+
+def _filter_params(query) -> dict:
+    return {name: query[name] for name in QUEUE_PARAMS if query.get(name)}
+
+
+def _review_message(review: Review) -> str:
+    product = review.prediction.image.product
+    if review.decision == Review.Decision.SKIPPED:
+        return f"Skipped {product.name}; it stays in the queue for the others."
+    return (
+        f"{review.get_decision_display()}: {product.name} is now in "
+        f"“{product.category.name}”."
+    )

@@ -3,7 +3,8 @@
 import numpy as np
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 
 
 class ModelVersion(models.Model):
@@ -103,6 +104,49 @@ class Prediction(models.Model):
             models.Index(fields=["status", "is_current", "margin"]),
             models.Index(fields=["created_at"]),
             models.Index(fields=["model_version", "category"]),
+            # The review queue in its order (most uncertain first, a failure
+            # before any margin): pages and counts read this small index only.
+            # Coalesce rather than NULLS FIRST, which SQLite indexes do not take.
+            models.Index(
+                Coalesce("margin", Value(-1.0)),
+                F("created_at"),
+                F("id"),
+                condition=Q(is_current=True, status__in=["needs_review", "failed"]),
+                name="prediction_review_queue",
+            ),
+            # The staff dashboard reads a period of predictions from the index
+            # alone (index-only scans on PostgreSQL): by date, by status and
+            # date, and the failures (no confidence). See dashboard/selectors.py.
+            models.Index(
+                fields=[
+                    "created_at",
+                    "status",
+                    "confidence",
+                    "latency_ms",
+                    "category",
+                    "model_version",
+                    "image",
+                ],
+                name="prediction_dashboard_period",
+            ),
+            models.Index(
+                fields=[
+                    "status",
+                    "created_at",
+                    "is_current",
+                    "confidence",
+                    "category",
+                    "model_version",
+                    "image",
+                    "id",
+                ],
+                name="prediction_dashboard_status",
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(confidence__isnull=True),
+                name="prediction_dashboard_failed",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -133,17 +177,88 @@ class Review(models.Model):
     final_category = models.ForeignKey(
         "catalog.Category", null=True, blank=True, on_delete=models.SET_NULL
     )
+    # The product's category just before this decision, so the merchant can be
+    # told what a reviewer changed.
+    previous_category = models.ForeignKey(
+        "catalog.Category",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["created_at"])]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["decision", "created_at"]),
+            models.Index(fields=["reviewer", "decision"]),
+            # The staff dashboard: decisions by day, and each correction's
+            # category, from the index alone.
+            models.Index(
+                fields=["created_at", "decision", "prediction", "final_category"],
+                name="review_dashboard_period",
+            ),
+            models.Index(
+                fields=["prediction", "final_category"],
+                condition=Q(decision="corrected"),
+                name="review_dashboard_corrections",
+            ),
+        ]
 
     def __str__(self) -> str:
         return (
             f"{self.get_decision_display()} by {self.reviewer} on {self.prediction_id}"
         )
+
+
+class ReviewItem(Prediction):
+    """A prediction as the review queue shows it (the admin's queue and its rights).
+
+    A proxy, so the Reviewers group can be given the right to work the queue
+    (``view_reviewitem``, ``change_reviewitem``) and nothing else.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "review item"
+        verbose_name_plural = "review queue"
+
+
+class NearDuplicate(models.Model):
+    """A photo that is the same picture as, or very close to, an earlier one.
+
+    Both photos belong to the same merchant and to different products; found after
+    classification by perceptual hash or by embedding similarity.
+    """
+
+    class Method(models.TextChoices):
+        PHASH = "phash", "Same picture"
+        EMBEDDING = "embedding", "Very similar picture"
+
+    image = models.ForeignKey(
+        "catalog.ProductImage", on_delete=models.CASCADE, related_name="near_duplicates"
+    )
+    duplicate_of = models.ForeignKey(
+        "catalog.ProductImage", on_delete=models.CASCADE, related_name="+"
+    )
+    method = models.CharField(max_length=16, choices=Method.choices)
+    # Hamming distance of the hashes, or cosine similarity of the embeddings.
+    score = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["image", "duplicate_of"], name="one_near_duplicate_per_pair"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Image {self.image_id} is like image {self.duplicate_of_id}"
 
 
 class Job(models.Model):

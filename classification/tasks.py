@@ -70,3 +70,67 @@ def classify_image(self, image_id: int) -> None:
             image_id=image_id, reason=f"{type(error).__name__}: {error}"
         )
         raise
+
+
+# Training runs for minutes (Fashion-MNIST about ten, fine-tuning longer). It is
+# acknowledged on receipt: redelivering an hour-long task after the broker's
+# visibility timeout would start it twice, and a lost training is better
+# restarted by a person, who sees it failed or stuck on its Job.
+TRAINING_SOFT_TIME_LIMIT = 3 * 3600
+TRAINING_TIME_LIMIT = TRAINING_SOFT_TIME_LIMIT + 120
+
+
+@shared_task(
+    name="classification.tasks.train_model_task",
+    acks_late=False,
+    soft_time_limit=TRAINING_SOFT_TIME_LIMIT,
+    time_limit=TRAINING_TIME_LIMIT,
+)
+def train_model_task(job_id: int) -> None:
+    """Train and register a model version for a job (service: training_job_run).
+
+    Routed to the "training" queue by CELERY_TASK_ROUTES ("*train*").
+    """
+    from classification.services.training import training_job_run
+
+    training_job_run(job_id=job_id)
+
+
+@shared_task(
+    bind=True,
+    name="classification.tasks.reclassify_batch",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=MAX_RETRIES,
+    soft_time_limit=120,
+    time_limit=180,
+)
+def reclassify_batch(self, job_id: int, after_id: int) -> None:
+    """Classify one batch of a re-classification job, then queue the next
+    (service: reclassify_batch_run)."""
+    from classification.services import versions
+
+    try:
+        next_after = versions.reclassify_batch_run(job_id=job_id, after_id=after_id)
+        # Run in-process (no broker), the batches loop here instead of nesting
+        # one eager call in another for every batch.
+        while self.request.is_eager and next_after is not None:
+            next_after = versions.reclassify_batch_run(
+                job_id=job_id, after_id=next_after
+            )
+    except TRANSIENT_ERRORS as error:
+        if not is_transient(error) or self.request.retries >= MAX_RETRIES:
+            versions.reclassify_job_fail(
+                job_id=job_id, reason=f"{type(error).__name__}: {error}"
+            )
+            return
+        countdown = min(2**self.request.retries * 5, 300)
+        logger.warning("re-classification job %s: %s; retry", job_id, error)
+        raise self.retry(exc=error, countdown=countdown) from error
+    except Exception as error:
+        versions.reclassify_job_fail(
+            job_id=job_id, reason=f"{type(error).__name__}: {error}"
+        )
+        raise
+    if next_after is not None:
+        reclassify_batch.delay(job_id, next_after)

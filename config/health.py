@@ -21,11 +21,12 @@ def _check_database() -> dict:
 
 def _check_storage() -> dict:
     default_storage.exists("health/probe")
-    return {"ok": True, "backend": type(default_storage).__name__}
+    backend = settings.STORAGES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return {"ok": True, "backend": backend}
 
 
 def _check_broker() -> dict:
-    if not settings.CELERY_BROKER_URL:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
         return {"ok": True, "mode": "in-process (no broker configured)"}
     from config.celery import app
 
@@ -64,12 +65,10 @@ CHECKS = {
 }
 
 
-@never_cache
-@require_GET
-def health(request: HttpRequest) -> JsonResponse:
-    """Answer 200 when every check passes, else 503 naming what failed."""
+def _answer(checks: dict, ok_word: str) -> JsonResponse:
+    """Run the checks: 200 when every one passes, else 503 naming what failed."""
     results = {}
-    for name, check in CHECKS.items():
+    for name, check in checks.items():
         try:
             results[name] = check()
         except Exception as error:  # any failure is the answer, not a crash
@@ -77,6 +76,41 @@ def health(request: HttpRequest) -> JsonResponse:
             results[name] = {"ok": False, "error": f"{type(error).__name__}: {error}"}
     healthy = all(result["ok"] for result in results.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": results},
+        {"status": ok_word if healthy else "unavailable", "checks": results},
         status=200 if healthy else 503,
     )
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness of every part the platform needs, the model included."""
+    return _answer(CHECKS, "ok")
+
+
+def _check_migrations() -> dict:
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return {"ok": not pending, "pending": len(pending)}
+
+
+READY_CHECKS = {
+    "database": _check_database,
+    "migrations": _check_migrations,
+    "storage": _check_storage,
+    "broker": _check_broker,
+}
+
+
+@never_cache
+@require_GET
+def health_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: may this process take traffic? 200, or 503 naming what is not.
+
+    What a web process needs to answer requests: the database with every
+    migration applied, the storage and the broker. The model is left to
+    ``/health/``: web processes load it only for ``/api/v1/classify/``.
+    """
+    return _answer(READY_CHECKS, "ready")

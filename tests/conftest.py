@@ -75,3 +75,30 @@ def other_client(other_membership):
     other = Client()
     other.force_login(other_membership.user)
     return other
+
+
+@pytest.fixture(autouse=True)
+def seed_rows_after_flush(request):
+    """Put back what data migrations load, for tests that commit.
+
+    A test that commits (transactional_db, live_server) ends with a flush that
+    empties every table, the taxonomy and the Reviewers group included; the next
+    such test gets them again here, as a fresh ``migrate`` would give them.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    commits = (marker is not None and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not commits:
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    for module, loader in [
+        ("catalog.migrations.0002_default_taxonomy", "load"),
+        ("classification.migrations.0003_reviewers_group", "create_group"),
+    ]:
+        getattr(importlib.import_module(module), loader)(apps, None)

@@ -134,21 +134,21 @@ def event_emit(*, merchant_id: int, event: Event, data: dict) -> list[Delivery]:
 
 
 def events_emit(*, event: Event, items: list[tuple[int, dict]]) -> list[Delivery]:
-    """event_emit for many (merchant id, data) pairs: one query per merchant and
-    one insert, whatever the number of items."""
-    subscribed: dict[int, list[Webhook]] = {}
-    deliveries = []
+    """event_emit for many (merchant id, data) pairs: one query and one insert,
+    whatever the number of items and merchants."""
+    subscribed = webhooks_for_event(
+        merchant_ids={merchant_id for merchant_id, _ in items}, event=event
+    )
     created_at = timezone.now().isoformat()
-    for merchant_id, data in items:
-        if merchant_id not in subscribed:
-            subscribed[merchant_id] = webhooks_for_event(
-                merchant_id=merchant_id, event=event
-            )
-        payload = {"event": str(event), "created_at": created_at, "data": data}
-        deliveries += [
-            Delivery(webhook=webhook, event=event, payload=payload)
-            for webhook in subscribed[merchant_id]
-        ]
+    deliveries = [
+        Delivery(
+            webhook=webhook,
+            event=event,
+            payload={"event": str(event), "created_at": created_at, "data": data},
+        )
+        for merchant_id, data in items
+        for webhook in subscribed[merchant_id]
+    ]
     if not deliveries:
         return []
     deliveries = Delivery.objects.bulk_create(deliveries)

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0002_default_taxonomy'),
+        ("catalog", "0002_default_taxonomy"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='productimage',
-            name='phash',
+            model_name="productimage",
+            name="phash",
             field=models.CharField(blank=True, db_index=True, max_length=16),
         ),
     ]

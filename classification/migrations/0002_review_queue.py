@@ -7,68 +7,113 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0003_image_phash'),
-        ('classification', '0001_initial'),
+        ("catalog", "0003_image_phash"),
+        ("classification", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='NearDuplicate',
+            name="NearDuplicate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(choices=[('phash', 'Same picture'), ('embedding', 'Very similar picture')], max_length=16)),
-                ('score', models.FloatField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("phash", "Same picture"),
+                            ("embedding", "Very similar picture"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("score", models.FloatField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ReviewItem',
-            fields=[
-            ],
+            name="ReviewItem",
+            fields=[],
             options={
-                'verbose_name': 'review item',
-                'verbose_name_plural': 'review queue',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "review item",
+                "verbose_name_plural": "review queue",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('classification.prediction',),
+            bases=("classification.prediction",),
         ),
         migrations.AddField(
-            model_name='review',
-            name='previous_category',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='catalog.category'),
+            model_name="review",
+            name="previous_category",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="catalog.category",
+            ),
         ),
         migrations.AddIndex(
-            model_name='prediction',
-            index=models.Index(django.db.models.functions.comparison.Coalesce('margin', models.Value(-1.0)), models.F('created_at'), models.F('id'), condition=models.Q(('is_current', True), ('status__in', ['needs_review', 'failed'])), name='prediction_review_queue'),
+            model_name="prediction",
+            index=models.Index(
+                django.db.models.functions.comparison.Coalesce(
+                    "margin", models.Value(-1.0)
+                ),
+                models.F("created_at"),
+                models.F("id"),
+                condition=models.Q(
+                    ("is_current", True), ("status__in", ["needs_review", "failed"])
+                ),
+                name="prediction_review_queue",
+            ),
         ),
         migrations.AddIndex(
-            model_name='review',
-            index=models.Index(fields=['decision', 'created_at'], name='classificat_decisio_f15b46_idx'),
+            model_name="review",
+            index=models.Index(
+                fields=["decision", "created_at"], name="classificat_decisio_f15b46_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='review',
-            index=models.Index(fields=['reviewer', 'decision'], name='classificat_reviewe_8fc418_idx'),
+            model_name="review",
+            index=models.Index(
+                fields=["reviewer", "decision"], name="classificat_reviewe_8fc418_idx"
+            ),
         ),
         migrations.AddField(
-            model_name='nearduplicate',
-            name='duplicate_of',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.productimage'),
+            model_name="nearduplicate",
+            name="duplicate_of",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="catalog.productimage",
+            ),
         ),
         migrations.AddField(
-            model_name='nearduplicate',
-            name='image',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='near_duplicates', to='catalog.productimage'),
+            model_name="nearduplicate",
+            name="image",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="near_duplicates",
+                to="catalog.productimage",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='nearduplicate',
-            constraint=models.UniqueConstraint(fields=('image', 'duplicate_of'), name='one_near_duplicate_per_pair'),
+            model_name="nearduplicate",
+            constraint=models.UniqueConstraint(
+                fields=("image", "duplicate_of"), name="one_near_duplicate_per_pair"
+            ),
         ),
     ]

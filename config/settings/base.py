@@ -29,12 +29,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "catalog",
     "classification",
+    "dashboard",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +78,7 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the web process read while a task writes.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL;",
@@ -157,10 +160,39 @@ DATA_UPLOAD_MAX_NUMBER_FILES = VITRINE_UPLOAD_MAX_FILES
 VITRINE_DEFAULT_THRESHOLD = env.float("VITRINE_DEFAULT_THRESHOLD", default=0.6)
 VITRINE_INFERENCE_THREADS = env.int("VITRINE_INFERENCE_THREADS", default=0)
 VITRINE_STUCK_AFTER_SECONDS = env.int("VITRINE_STUCK_AFTER_SECONDS", default=900)
+# Activating a trained version copies its calibrated per-category thresholds.
+VITRINE_APPLY_CALIBRATED_THRESHOLDS = env.bool(
+    "VITRINE_APPLY_CALIBRATED_THRESHOLDS", default=True
+)
+
+# --- Dashboard: Chart.js, pinned. The integrity is the SHA-384 of the pinned
+# version's dist/chart.umd.min.js (the file the CDN serves). A URL without a
+# scheme or leading slash is a static file: `make vendor` copies the pinned file
+# to static/vendor/ for offline installs (VITRINE_CHARTJS_URL=
+# vendor/chartjs-4.5.1/chart.umd.min.js) and the browser tests.
+VITRINE_CHARTJS_URL = env.str(
+    "VITRINE_CHARTJS_URL",
+    default="https://cdn.jsdelivr.net/npm/chart.js@4.5.1/dist/chart.umd.min.js",
+)
+VITRINE_CHARTJS_INTEGRITY = env.str(
+    "VITRINE_CHARTJS_INTEGRITY",
+    default="sha384-jb8JQMbMoBUzgWatfe6COACi2ljcDdZQ2OxczGA3bGNeWe+6DChMTBJemed7ZnvJ",
+)
+
+# --- Review queue: near-duplicate photos of one merchant. Measured on 2,000
+# product photos: resized or re-encoded copies differ by 0-2 bits (99%), while
+# 0.13% of pairs of different products are within 6 bits, 0.0075% within 2.
+VITRINE_NEAR_DUPLICATE_HAMMING = env.int("VITRINE_NEAR_DUPLICATE_HAMMING", default=2)
+VITRINE_NEAR_DUPLICATE_COSINE = env.float("VITRINE_NEAR_DUPLICATE_COSINE", default=0.95)
+VITRINE_NEAR_DUPLICATE_SCAN_LIMIT = env.int(
+    "VITRINE_NEAR_DUPLICATE_SCAN_LIMIT", default=2000
+)
 
 # --- Celery: eager (in-process) unless a broker is configured.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+_broker_url = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not _broker_url
+# In-process mode still wants a URL: an in-memory one never leaves the process.
+CELERY_BROKER_URL = _broker_url or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -175,30 +207,81 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "classification.tasks.classify_image": {"queue": "inference"},
+    "classification.tasks.reclassify_batch": {"queue": "inference"},
     "classification.tasks.*train*": {"queue": "training"},
 }
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-# --- REST framework.
+# --- REST framework. Rates are "<requests>/<second|minute|hour|day>"; the
+# merchant and staff budgets are per user, the anonymous one per client address.
+VITRINE_API_PAGE_SIZE = env.int("VITRINE_API_PAGE_SIZE", default=25)
+VITRINE_API_MAX_PAGE_SIZE = env.int("VITRINE_API_MAX_PAGE_SIZE", default=100)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "config.api.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
+    "PAGE_SIZE": VITRINE_API_PAGE_SIZE,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.throttling.RoleRateThrottle",
+        "config.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("VITRINE_API_RATE_ANON", default="60/minute"),
+        "merchant": env.str("VITRINE_API_RATE_MERCHANT", default="600/minute"),
+        "staff": env.str("VITRINE_API_RATE_STAFF", default="1200/minute"),
+        # Extra budgets for costly endpoints, on top of the role's.
+        "classify": env.str("VITRINE_API_RATE_CLASSIFY", default="30/minute"),
+        "token": env.str("VITRINE_API_RATE_TOKEN", default="10/minute"),
+    },
+    # Proxies in front of the app whose X-Forwarded-For is trusted for the
+    # anonymous budget; 0 uses the connection's own address.
+    "NUM_PROXIES": env.int("VITRINE_API_NUM_PROXIES", default=0),
+    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Throttle counters live in the cache: give several web processes a shared one
+# (redis://...) so that they count together.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# --- Webhooks.
+VITRINE_WEBHOOK_TIMEOUT = env.float("VITRINE_WEBHOOK_TIMEOUT", default=5.0)
+# Let webhooks call private and loopback addresses (tests, closed networks).
+VITRINE_WEBHOOK_ALLOW_PRIVATE = env.bool("VITRINE_WEBHOOK_ALLOW_PRIVATE", default=False)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vitrine API",
     "DESCRIPTION": "Product catalogs whose photos sort themselves.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response components, so read-only fields do not
+    # appear as inputs.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the installed sidecar package: no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ImageStatusEnum": "catalog.models.ImageStatus",
+        "CategorySourceEnum": "catalog.models.CategorySource",
+        "PredictionStatusEnum": "classification.models.Prediction.Status",
+        "ModelVersionStatusEnum": "classification.models.ModelVersion.Status",
+        "JobStatusEnum": "classification.models.Job.Status",
+        "JobKindEnum": "classification.models.Job.Kind",
+        "ReviewDecisionEnum": "classification.models.Review.Decision",
+        "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
+        "WebhookEventEnum": "webhooks.models.Event",
+    },
 }
 
 LOGGING = {

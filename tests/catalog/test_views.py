@@ -322,3 +322,18 @@ def _file(data: bytes, name: str = "photo.jpg"):
     from tests.catalog.factories import upload
 
     return upload(data, name)
+
+
+def test_status_filter_keeps_each_products_full_photo_count(merchant_client, merchant):
+    from tests.classification.factories import ProductImageFactory
+
+    product = ProductFactory(merchant=merchant)
+    ProductImageFactory(product=product, status=ImageStatus.NEEDS_REVIEW)
+    ProductImageFactory(product=product, status=ImageStatus.CLASSIFIED)
+    ProductFactory(merchant=merchant)  # no photo waiting: filtered out
+    response = merchant_client.get(
+        reverse("catalog:product-list"), {"status": ImageStatus.NEEDS_REVIEW}
+    )
+    listed = list(response.context["page"].object_list)
+    assert listed == [product]
+    assert (listed[0].image_count, listed[0].review_count) == (2, 1)

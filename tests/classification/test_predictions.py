@@ -37,7 +37,7 @@ def test_a_coffee_photo_is_classified_and_sets_the_category(
     assert prediction.status == Prediction.Status.AUTO_ACCEPTED
     assert prediction.category.slug == "kitchen-drinkware"
     assert prediction.confidence >= prediction.category.auto_accept_threshold
-    assert [e["category"] for e in prediction.top_k][0] == "kitchen-drinkware"
+    assert prediction.top_k[0]["category"] == "kitchen-drinkware"
     assert len(prediction.top_k) == 5
     probabilities = [e["probability"] for e in prediction.top_k]
     assert probabilities == sorted(probabilities, reverse=True)

@@ -35,6 +35,7 @@ def test_health_is_503_when_storage_is_unreachable(client, db, settings):
 
 def test_health_is_503_when_the_broker_is_unreachable(client, db, settings):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     from config.celery import app
 
     app.conf.broker_url = "redis://127.0.0.1:1/0"

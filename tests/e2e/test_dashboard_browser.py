@@ -5,7 +5,6 @@ go to test-artifacts/."""
 import io
 import random
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -23,18 +22,10 @@ from tests.dashboard.factories import (
     PredictionFactory,
     ReviewFactory,
 )
-from tests.services import ROOT, missing
+from tests.services import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = ROOT / "test-artifacts"
 SIZES = {"laptop": (1366, 768), "tablet": (768, 1024)}
 # Counts, per visible canvas, the pixels something was drawn on (the canvas
@@ -183,10 +174,8 @@ def _not_blank(png: bytes) -> int:
 
 
 def test_dashboard_draws_every_chart_and_redraws_on_filters(
-    live_server, settings, transactional_db
+    live_server, settings, transactional_db, chromium
 ):
-    if not Path(CHROMIUM).exists():
-        missing("Chromium", f"{CHROMIUM} is absent (apt-get install chromium)")
     settings.VITRINE_CHARTJS_URL = local_chartjs()
     owner = _seed()
     staff = UserFactory(is_staff=True)
@@ -194,106 +183,91 @@ def test_dashboard_draws_every_chart_and_redraws_on_filters(
     owner_cookie = _session_cookie(owner, live_server)
     ARTIFACTS.mkdir(exist_ok=True)
 
-    # Database work is done: Playwright's sync API runs an event loop in this
-    # thread, and Django refuses ORM calls from there.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            for name, (width, height) in SIZES.items():
-                context = browser.new_context(
-                    viewport={"width": width, "height": height}
-                )
-                context.add_cookies([staff_cookie])
-                page = context.new_page()
-                errors = _watch_errors(page)
-                page.goto(f"{live_server.url}/dashboard/")
-                page.wait_for_selector("#dashboard[data-state=ready]", timeout=15000)
-                page.wait_for_function(ALL_PAINTED, timeout=15000)
-                canvases = page.evaluate(PAINTED)
-                assert {c["id"] for c in canvases} == {
-                    f"chart-{key}"
-                    for key in (
-                        "activity",
-                        "backlog",
-                        "backlog_age",
-                        "categories",
-                        "confidence",
-                        "outcomes",
-                        "confusion",
-                        "latency",
-                        "failures",
-                        "merchants",
-                    )
-                }, canvases
-                assert all(c["painted"] > 800 for c in canvases), canvases
-                assert errors == []
-                # Nothing overflows the page sideways at this width.
-                assert page.evaluate(
-                    "document.documentElement.scrollWidth <= window.innerWidth"
-                )
-                png = page.screenshot(
-                    path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True
-                )
-                assert _not_blank(png) > 50
-                context.close()
-
-            # Filters: one merchant, then a custom period with nothing in it.
-            context = browser.new_context(viewport={"width": 1366, "height": 768})
-            context.add_cookies([staff_cookie])
-            page = context.new_page()
-            page.goto(f"{live_server.url}/dashboard/")
-            page.wait_for_selector("#dashboard[data-state=ready]")
-            with page.expect_response(lambda r: "/dashboard/data/" in r.url):
-                page.select_option("#id_merchant", label="Shoe Box")
-            page.wait_for_function(
-                "document.getElementById('dashboard-scope')"
-                ".textContent.includes('Shoe Box')"
+    browser = chromium
+    for name, (width, height) in SIZES.items():
+        context = browser.new_context(viewport={"width": width, "height": height})
+        context.add_cookies([staff_cookie])
+        page = context.new_page()
+        errors = _watch_errors(page)
+        page.goto(f"{live_server.url}/dashboard/")
+        page.wait_for_selector("#dashboard[data-state=ready]", timeout=15000)
+        page.wait_for_function(ALL_PAINTED, timeout=15000)
+        canvases = page.evaluate(PAINTED)
+        assert {c["id"] for c in canvases} == {
+            f"chart-{key}"
+            for key in (
+                "activity",
+                "backlog",
+                "backlog_age",
+                "categories",
+                "confidence",
+                "outcomes",
+                "confusion",
+                "latency",
+                "failures",
+                "merchants",
             )
-            page.wait_for_function(ALL_PAINTED)
-            merchant_pk = page.eval_on_selector("#id_merchant", "s => s.value")
-            assert f"merchant={merchant_pk}" in page.url
-            csv_link = page.get_attribute("[data-csv=activity]", "href")
-            assert f"merchant={merchant_pk}" in csv_link
-            labels = page.evaluate("Chart.getChart('chart-merchants').data.labels")
-            assert labels == ["Shoe Box"]
+        }, canvases
+        assert all(c["painted"] > 800 for c in canvases), canvases
+        assert errors == []
+        # Nothing overflows the page sideways at this width.
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= window.innerWidth"
+        )
+        png = page.screenshot(
+            path=str(ARTIFACTS / f"dashboard-{name}.png"), full_page=True
+        )
+        assert _not_blank(png) > 50
+        context.close()
 
-            page.select_option("#id_period", "custom")
-            assert page.is_visible("#id_start")
-            page.fill("#id_start", "2001-01-01")
-            with page.expect_response(lambda r: "/dashboard/data/" in r.url):
-                page.fill("#id_end", "2001-01-31")
-                page.dispatch_event("#id_end", "change")
-            page.wait_for_selector("#dashboard-empty:not([hidden])")
-            assert page.is_visible("[data-chart=activity] .chart-empty")
-            assert not page.is_visible("#chart-activity")
-            page.screenshot(path=str(ARTIFACTS / "dashboard-empty-period.png"))
+    # Filters: one merchant, then a custom period with nothing in it.
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.add_cookies([staff_cookie])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/dashboard/")
+    page.wait_for_selector("#dashboard[data-state=ready]")
+    with page.expect_response(lambda r: "/dashboard/data/" in r.url):
+        page.select_option("#id_merchant", label="Shoe Box")
+    page.wait_for_function(
+        "document.getElementById('dashboard-scope').textContent.includes('Shoe Box')"
+    )
+    page.wait_for_function(ALL_PAINTED)
+    merchant_pk = page.eval_on_selector("#id_merchant", "s => s.value")
+    assert f"merchant={merchant_pk}" in page.url
+    csv_link = page.get_attribute("[data-csv=activity]", "href")
+    assert f"merchant={merchant_pk}" in csv_link
+    labels = page.evaluate("Chart.getChart('chart-merchants').data.labels")
+    assert labels == ["Shoe Box"]
 
-            # Bad dates come back as a message, not a broken page.
-            page.fill("#id_start", "2001-02-10")
-            with page.expect_response(lambda r: "/dashboard/data/" in r.url):
-                page.fill("#id_end", "2001-02-01")
-                page.dispatch_event("#id_end", "change")
-            page.wait_for_selector(".dashboard-status .message.error")
-            assert "ends before it starts" in page.inner_text("#dashboard-status")
-            context.close()
+    page.select_option("#id_period", "custom")
+    assert page.is_visible("#id_start")
+    page.fill("#id_start", "2001-01-01")
+    with page.expect_response(lambda r: "/dashboard/data/" in r.url):
+        page.fill("#id_end", "2001-01-31")
+        page.dispatch_event("#id_end", "change")
+    page.wait_for_selector("#dashboard-empty:not([hidden])")
+    assert page.is_visible("[data-chart=activity] .chart-empty")
+    assert not page.is_visible("#chart-activity")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-empty-period.png"))
 
-            # The merchant's own summary above their product list.
-            for name, (width, height) in SIZES.items():
-                context = browser.new_context(
-                    viewport={"width": width, "height": height}
-                )
-                context.add_cookies([owner_cookie])
-                page = context.new_page()
-                page.goto(f"{live_server.url}/")
-                page.wait_for_selector(".merchant-summary[data-state=ready]")
-                page.wait_for_function(ALL_PAINTED)
-                assert "Your last 30 days" in page.inner_text(".merchant-summary")
-                png = page.screenshot(
-                    path=str(ARTIFACTS / f"merchant-summary-{name}.png")
-                )
-                assert _not_blank(png) > 50
-                context.close()
-        finally:
-            browser.close()
+    # Bad dates come back as a message, not a broken page.
+    page.fill("#id_start", "2001-02-10")
+    with page.expect_response(lambda r: "/dashboard/data/" in r.url):
+        page.fill("#id_end", "2001-02-01")
+        page.dispatch_event("#id_end", "change")
+    page.wait_for_selector(".dashboard-status .message.error")
+    assert "ends before it starts" in page.inner_text("#dashboard-status")
+    context.close()
+
+    # The merchant's own summary above their product list.
+    for name, (width, height) in SIZES.items():
+        context = browser.new_context(viewport={"width": width, "height": height})
+        context.add_cookies([owner_cookie])
+        page = context.new_page()
+        page.goto(f"{live_server.url}/")
+        page.wait_for_selector(".merchant-summary[data-state=ready]")
+        page.wait_for_function(ALL_PAINTED)
+        assert "Your last 30 days" in page.inner_text(".merchant-summary")
+        png = page.screenshot(path=str(ARTIFACTS / f"merchant-summary-{name}.png"))
+        assert _not_blank(png) > 50
+        context.close()

@@ -4,7 +4,6 @@ import time
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connections
 from django.test import Client
 
 from classification.models import Prediction, Review
@@ -13,45 +12,19 @@ from tests.classification.queue_data import prediction
 
 LIST_URL = "/admin/classification/reviewitem/"
 WORK_URL = f"{LIST_URL}work/"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,
     # The live server reads committed rows; the Reviewers group and the taxonomy
     # come from data migrations, so they are restored for each test.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
 @pytest.fixture
-def browser(live_server, monkeypatch):
-    """Headless Chromium, closed before the live server stops (its connections)."""
-    import os
-
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    # Playwright's sync API keeps an event loop in this thread, which Django
-    # takes for an async context; the test's own ORM calls run between browser
-    # calls, never inside the loop.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-        # Database work done while Playwright ran used connections of its own
-        # context; close them, or the test database cannot be dropped.
-        connections.close_all()
+def browser(chromium, live_server):
+    """The shared Chromium; asking for live_server first closes it before the server."""
+    return chromium
 
 
 def signed_in_page(browser, live_server, user):

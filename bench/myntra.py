@@ -1,0 +1,138 @@
+"""Test accuracy on the 10 Myntra article types (a benchmark, not a test).
+
+Usage::
+
+    .venv/bin/python bench/myntra.py ../shared/datasets/fashion-products \\
+        [--mode head|finetune] [--seed 0] [--cache var/bench-cache]
+
+Lists the images of the ten article types from ``labels.csv``, splits them per
+class into 70 % train, 15 % validation and 15 % test with the seed, trains on the
+training part only (the validation part picks the early-stopping point, the
+temperature and the review thresholds) and prints the accuracy on the test part,
+which the model never saw. ``--cache`` keeps the backbone features of each image
+between runs (head mode), keyed by the image's path.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from classification.ml.data import csv_manifest, stratified_split, subset
+from classification.ml.training import (
+    HeadConfig,
+    extract_features,
+    train_classifier,
+)
+
+CATEGORIES = [
+    "Casual Shoes",
+    "Handbags",
+    "Heels",
+    "Kurtas",
+    "Shirts",
+    "Sports Shoes",
+    "Sunglasses",
+    "Tops",
+    "Tshirts",
+    "Watches",
+]
+
+
+def cached_features(samples, classes, cache: Path | None) -> dict[int, np.ndarray]:
+    """Return features for every readable sample, computing those not in ``cache``."""
+    if cache is None:
+        return {}
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / "myntra-lite0-features.npz"
+    stored = dict(np.load(path)) if path.exists() else {}
+    todo = [i for i, s in enumerate(samples) if Path(s.source).name not in stored]
+    if todo:
+        print(f"computing features of {len(todo)} images", file=sys.stderr)
+        fs = extract_features([samples[i] for i in todo], classes)
+        for j, row in zip(fs.kept, fs.features, strict=True):
+            stored[Path(samples[todo[j]].source).name] = row
+        np.savez(path, **stored)
+    return {
+        i: stored[Path(s.source).name]
+        for i, s in enumerate(samples)
+        if Path(s.source).name in stored
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", type=Path, help="the fashion-products folder")
+    parser.add_argument("--mode", choices=["head", "finetune"], default="head")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--cache", type=Path, default=None)
+    args = parser.parse_args()
+
+    data = subset(
+        csv_manifest(
+            args.root,
+            args.root / "labels.csv",
+            image_column="id",
+            label_column="articleType",
+        ),
+        CATEGORIES,
+    )
+    split = stratified_split(data.labels(), seed=args.seed)
+    config = HeadConfig(mode=args.mode)
+    if args.epochs:
+        config.epochs = args.epochs
+    cached = (
+        cached_features(data.samples, data.classes, args.cache)
+        if args.mode == "head"
+        else {}
+    )
+    started = time.perf_counter()
+
+    def progress(fraction: float, message: str) -> None:
+        elapsed = time.perf_counter() - started
+        print(
+            f"\r{fraction:6.1%} {elapsed:6.0f} s {message:40}", end="", file=sys.stderr
+        )
+
+    result = train_classifier(
+        data.samples,
+        data.classes,
+        split,
+        config=config,
+        seed=args.seed,
+        cached=cached,
+        progress=progress,
+    )
+    print(file=sys.stderr)
+    seconds = time.perf_counter() - started
+    test = result.metrics["test"]
+    print(
+        json.dumps(
+            {
+                "benchmark": "myntra-10",
+                "mode": args.mode,
+                "seed": args.seed,
+                "images": {k: len(v) for k, v in split.items()},
+                "test_accuracy": test["accuracy"],
+                "test_macro_f1": test["macro_f1"],
+                "test_top2_accuracy": test["top2_accuracy"],
+                "test_ece": test["ece"],
+                "val_accuracy": result.metrics["val"]["accuracy"],
+                "review_share_at_97": result.metrics["thresholds"]["review_share"],
+                "temperature": result.metrics["temperature"],
+                "training_seconds": round(seconds, 1),
+                "features_cached": len(cached),
+            }
+        )
+    )
+    print(f"TEST ACCURACY {test['accuracy'] * 100:.2f}% ({test['count']} images)")
+
+
+if __name__ == "__main__":
+    main()

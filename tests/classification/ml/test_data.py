@@ -1,0 +1,125 @@
+"""Listing labelled images, CSV manifests, Fashion-MNIST files and splits."""
+
+import gzip
+import struct
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from classification.ml.data import (
+    DataError,
+    UnreadableImage,
+    csv_manifest,
+    fashion_mnist_load,
+    fashion_mnist_prepare,
+    image_folder,
+    open_rgb,
+    stratified_split,
+)
+from tests.classification.synthetic import shapes_folder
+
+
+def test_an_image_folder_lists_its_classes_and_skips_other_files(tmp_path):
+    shapes_folder(tmp_path, per_class=2)
+    (tmp_path / "red-circles" / "notes.txt").write_text("hello")
+    (tmp_path / "red-circles" / ".DS_Store").write_bytes(b"\0")
+    data = image_folder(tmp_path)
+    assert data.classes == ["blue-squares", "green-triangles", "red-circles"]
+    assert len(data.samples) == 6
+    assert [reason for _, reason in data.skipped] == ["not an image file name"]
+    assert Counter(data.labels().tolist()) == {0: 2, 1: 2, 2: 2}
+
+
+def test_a_missing_or_empty_folder_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="is not a folder"):
+        image_folder(tmp_path / "nowhere")
+    (tmp_path / "empty-class").mkdir()
+    with pytest.raises(DataError, match="holds no images"):
+        image_folder(tmp_path)
+
+
+def test_a_csv_manifest_skips_rows_without_label_or_file(tmp_path):
+    shapes_folder(tmp_path / "images", classes=["red-circles"], per_class=3)
+    images = tmp_path / "images" / "red-circles"
+    for i, path in enumerate(sorted(images.iterdir())):
+        path.rename(tmp_path / "images" / f"{i}.png")
+    (tmp_path / "labels.csv").write_text(
+        "id,kind\n0,Circle\n1,\n2,Circle\n9,Circle\n", encoding="utf-8"
+    )
+    data = csv_manifest(
+        tmp_path,
+        tmp_path / "labels.csv",
+        image_column="id",
+        label_column="kind",
+        extension=".png",
+    )
+    assert [s.label for s in data.samples] == ["Circle", "Circle"]
+    assert sorted(reason for _, reason in data.skipped) == [
+        "file not found",
+        "no label",
+    ]
+    with pytest.raises(DataError, match="no column 'label'"):
+        csv_manifest(
+            tmp_path, tmp_path / "labels.csv", image_column="id", label_column="label"
+        )
+
+
+def test_stratified_split_is_reproducible_disjoint_and_per_class():
+    labels = np.array([0] * 40 + [1] * 20 + [2] * 2)
+    first = stratified_split(labels, val_fraction=0.25, test_fraction=0.25, seed=3)
+    again = stratified_split(labels, val_fraction=0.25, test_fraction=0.25, seed=3)
+    other = stratified_split(labels, val_fraction=0.25, test_fraction=0.25, seed=4)
+    assert first == again
+    assert first != other
+    every = first["train"] + first["val"] + first["test"]
+    assert sorted(every) == list(range(len(labels)))
+    assert Counter(labels[first["val"]].tolist()) == {0: 10, 1: 5}
+    assert Counter(labels[first["test"]].tolist()) == {0: 10, 1: 5}
+    # Too few images of class 2 to hold any out: both train.
+    assert Counter(labels[first["train"]].tolist())[2] == 2
+
+
+def test_stratified_split_refuses_fractions_that_leave_nothing_to_train():
+    with pytest.raises(ValueError):
+        stratified_split([0, 1], val_fraction=0.5, test_fraction=0.5)
+
+
+def test_an_unreadable_file_raises_unreadable_image(tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8 not really a jpeg")
+    with pytest.raises(UnreadableImage):
+        open_rgb(bad)
+    with pytest.raises(UnreadableImage, match="cannot open"):
+        open_rgb(tmp_path / "missing.jpg")
+
+
+def _write_idx(folder, prefix, images, labels):
+    n = len(labels)
+    with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes())
+    with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(struct.pack(">II", 2049, n) + labels.tobytes())
+
+
+def test_fashion_mnist_is_read_through_torchvision_from_gzipped_idx_files(tmp_path):
+    source = tmp_path / "idx"
+    source.mkdir()
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (12, 28, 28), dtype=np.uint8)
+    labels = np.arange(12, dtype=np.uint8) % 10
+    _write_idx(source, "train", images, labels)
+    _write_idx(source, "t10k", images[:4], labels[:4])
+    root = fashion_mnist_prepare(source, tmp_path / "root")
+    data, targets, classes = fashion_mnist_load(root, train=True)
+    assert data.shape == (12, 28, 28)
+    assert (data.numpy() == images).all()
+    assert targets.tolist() == labels.tolist()
+    assert classes[0] == "T-shirt/top" and len(classes) == 10
+    test_data, _, _ = fashion_mnist_load(root, train=False)
+    assert len(test_data) == 4
+
+
+def test_fashion_mnist_without_its_files_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="has no train-images-idx3-ubyte"):
+        fashion_mnist_prepare(tmp_path, tmp_path / "root")

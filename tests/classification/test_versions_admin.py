@@ -1,0 +1,102 @@
+"""The model versions' admin: readable metrics, roll-out actions, training form."""
+
+from django.urls import reverse
+
+from classification.models import Job, ModelVersion
+from classification.services.versions import model_version_ensure_default
+
+
+def test_a_version_page_shows_its_metrics_and_confusion_matrix(
+    admin_client, shapes_version
+):
+    response = admin_client.get(
+        reverse("admin:classification_modelversion_change", args=[shapes_version.pk])
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'class="vitrine-confusion"' in page
+    assert "Macro-F1" in page and "Temperature" in page
+    for slug in shapes_version.classes:
+        assert '<th scope="row">' in page and slug in page
+    assert "Auto-accept threshold" in page
+
+
+def test_the_version_list_links_to_training_and_shows_accuracy(
+    admin_client, shapes_version, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(
+            reverse("admin:classification_modelversion_changelist")
+        )
+    page = response.content.decode()
+    assert reverse("admin:classification_modelversion_train") in page
+    assert "100.0 %" in page
+
+
+def test_admin_actions_activate_and_roll_back(admin_client, shapes_version):
+    default = model_version_ensure_default()
+    url = reverse("admin:classification_modelversion_changelist")
+    admin_client.post(
+        url, {"action": "activate_selected", "_selected_action": [shapes_version.pk]}
+    )
+    shapes_version.refresh_from_db()
+    assert shapes_version.status == ModelVersion.Status.ACTIVE
+    admin_client.post(
+        url, {"action": "roll_back", "_selected_action": [shapes_version.pk]}
+    )
+    default.refresh_from_db()
+    assert default.status == ModelVersion.Status.ACTIVE
+
+
+def test_the_reclassify_action_starts_a_job(admin_client, shapes_version):
+    url = reverse("admin:classification_modelversion_changelist")
+    response = admin_client.post(
+        url,
+        {"action": "reclassify_unseen", "_selected_action": [shapes_version.pk]},
+        follow=True,
+    )
+    job = Job.objects.get(kind=Job.Kind.RECLASSIFY)
+    assert job.params == {"only_unseen": True}
+    assert f"job {job.pk}" in response.content.decode()
+
+
+def test_the_training_form_queues_a_job_and_shows_its_progress(
+    admin_client, shapes_dir, shape_categories, django_capture_on_commit_callbacks
+):
+    url = reverse("admin:classification_modelversion_train")
+    assert admin_client.get(url).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            url,
+            {
+                "source": "folder",
+                "data": str(shapes_dir),
+                "mode": "head",
+                "seed": 0,
+                "target_precision": 0.97,
+            },
+        )
+    job = Job.objects.get(kind=Job.Kind.TRAIN)
+    assert response.status_code == 302
+    assert response.url == reverse("admin:classification_job_change", args=[job.pk])
+    assert job.params["data"] == str(shapes_dir)
+    page = admin_client.get(response.url).content.decode()
+    assert '<progress class="vitrine-progress"' in page
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+
+
+def test_the_training_form_shows_why_parameters_are_refused(admin_client, db):
+    response = admin_client.post(
+        reverse("admin:classification_modelversion_train"),
+        {
+            "source": "folder",
+            "data": "/nonexistent",
+            "mode": "head",
+            "seed": 0,
+            "target_precision": 0.97,
+        },
+    )
+    assert response.status_code == 200
+    assert "is not a folder" in response.content.decode()
+    assert not Job.objects.exists()
