@@ -159,6 +159,7 @@ def s3_server() -> Iterator[S3Server]:
     grpc = {name: free_port() for name in ports}
     args = [
         weed,
+        f"-logdir={data_dir}",
         "server",
         f"-dir={data_dir}",
         "-ip=127.0.0.1",
@@ -256,12 +257,17 @@ def running(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    failed = True
     try:
         yield proc
+        failed = False
     finally:
         stop_process(proc)
         log.close()
-        proc.log_path = log_dir / log_name
+        if failed:  # keep the log for whoever reads the failure
+            print(f"{log_name} is kept in {log_dir}")
+        else:
+            shutil.rmtree(log_dir, ignore_errors=True)
 
 
 def celery_worker_args(*, concurrency: int = 1) -> list[str]:

@@ -5,7 +5,8 @@ import tempfile
 from config.settings.base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="vitrine-test-media-"))  # noqa: F405
+# Each test gets a folder of its own (tests/conftest.py); this is the fallback.
+MEDIA_ROOT = Path(tempfile.gettempdir()) / "vitrine-test-media"  # noqa: F405
 STORAGES["default"] = {  # noqa: F405
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": MEDIA_ROOT, "base_url": "/media/"},
