@@ -147,9 +147,9 @@ def confusion_matrix_html(metrics: dict) -> str:
             format_html('<tr><th scope="row">{}. {}</th>{}</tr>', i + 1, name, cells)
         )
     return format_html(
-        '<table class="vitrine-confusion"><caption>Rows: true category; columns: '
-        "predicted (numbered as the rows).</caption><thead><tr><th></th>{}</tr>"
-        "</thead><tbody>{}</tbody></table>",
+        '<table class="vitrine-confusion"><thead><tr><th></th>{}</tr></thead>'
+        '<tbody>{}</tbody></table><p class="help">Rows: true category; columns: '
+        "predicted, numbered as the rows.</p>",
         header,
         mark_safe("".join(rows)),  # each row was built with format_html
     )
