@@ -128,9 +128,16 @@ def idempotency_record_claim(
         pass
     record = IdempotencyRecord.objects.filter(user=user, key=key).first()
     if record is None:  # released between our insert and this read: try once more
-        return IdempotencyRecord.objects.create(
-            user=user, key=key, fingerprint=fingerprint
-        )
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(
+                    user=user, key=key, fingerprint=fingerprint
+                )
+        except IntegrityError as error:
+            raise IdempotencyConflict(
+                "idempotency_key_in_use",
+                "A request with this Idempotency-Key is still running; retry later.",
+            ) from error
     if record.fingerprint != fingerprint:
         raise IdempotencyConflict(
             "idempotency_key_reused",

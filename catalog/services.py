@@ -251,9 +251,9 @@ def _image_for_bytes(*, merchant_id: int, sha256: str) -> ProductImage | None:
 
 
 def _store(key: str, data: bytes) -> None:
-    # Content-addressed: an object already under this key holds these bytes.
-    if not default_storage.exists(key):
-        default_storage.save(key, ContentFile(data))
+    # Content-addressed, and written even when the key exists: a delete of the
+    # same bytes by another merchant may be removing the object right now.
+    default_storage.save(key, ContentFile(data))
 
 
 def _delete_unreferenced(keys: Iterable[str]) -> None:

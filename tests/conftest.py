@@ -102,3 +102,10 @@ def seed_rows_after_flush(request):
         ("classification.migrations.0003_reviewers_group", "create_group"),
     ]:
         getattr(importlib.import_module(module), loader)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def training_data_root(settings, tmp_path_factory):
+    """Training jobs may read the tests' temporary folders, and nothing else."""
+    settings.VITRINE_TRAINING_DATA_ROOT = str(tmp_path_factory.getbasetemp())
+    return tmp_path_factory.getbasetemp()

@@ -110,6 +110,10 @@ def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookError("The URL must be an http:// or https:// address.")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError as error:
+        raise WebhookError("The URL's port is not a valid port number.") from error
     if settings.VITRINE_WEBHOOK_ALLOW_PRIVATE:
         return
     try:

@@ -182,7 +182,11 @@ def predictions_review_bulk(
             ):
                 conflicts.append(pk)
                 continue
-            final = _final_category_id(prediction, decision, category)
+            try:
+                final = _final_category_id(prediction, decision, category)
+            except ReviewError:  # e.g. "accept" with another category: not this one
+                conflicts.append(pk)
+                continue
             reviews.append(
                 Review(
                     prediction=prediction,

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -154,6 +155,17 @@ def training_job_start(*, params: dict, user) -> Job:
     from classification.tasks import train_model_task
 
     clean = training_params_clean(params)
+    # Jobs come from the admin and the API: their files must sit under the
+    # configured root, so a request cannot make a worker read the server at large.
+    root = Path(settings.VITRINE_TRAINING_DATA_ROOT).resolve()
+    for key in ("data", "val_data", "labels"):
+        if clean.get(key):
+            path = (root / clean[key]).resolve()
+            if not path.is_relative_to(root):
+                raise TrainingError(
+                    f"{key} must be a path inside the training data folder ({root})"
+                )
+            clean[key] = str(path)
     if clean["source"] != "catalog":
         # A worker may run on another host; checking here still catches typos.
         for key in ("data", "val_data"):

@@ -160,6 +160,10 @@ DATA_UPLOAD_MAX_NUMBER_FILES = VITRINE_UPLOAD_MAX_FILES
 VITRINE_DEFAULT_THRESHOLD = env.float("VITRINE_DEFAULT_THRESHOLD", default=0.6)
 VITRINE_INFERENCE_THREADS = env.int("VITRINE_INFERENCE_THREADS", default=0)
 VITRINE_STUCK_AFTER_SECONDS = env.int("VITRINE_STUCK_AFTER_SECONDS", default=900)
+# Training jobs started from the admin or the API read files only below this folder.
+VITRINE_TRAINING_DATA_ROOT = env.str(
+    "VITRINE_TRAINING_DATA_ROOT", default=str(VAR_DIR / "training-data")
+)
 # Activating a trained version copies its calibrated per-category thresholds.
 VITRINE_APPLY_CALIBRATED_THRESHOLDS = env.bool(
     "VITRINE_APPLY_CALIBRATED_THRESHOLDS", default=True

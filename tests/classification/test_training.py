@@ -176,7 +176,7 @@ def test_a_training_job_that_fails_records_the_reason(
 def test_starting_a_job_with_a_missing_folder_is_refused_at_once(staff_user, db):
     with pytest.raises(TrainingError, match="is not a folder"):
         training_job_start(
-            params={"source": "folder", "data": "/nonexistent/photos"}, user=staff_user
+            params={"source": "folder", "data": "nonexistent/photos"}, user=staff_user
         )
     assert not Job.objects.exists()
 
@@ -268,3 +268,26 @@ def test_the_same_seed_trains_the_same_artifact(shapes_dir, shape_categories):
     assert first.checksum == second.checksum
     assert first.training["split"] == second.training["split"]
     assert other.training["split"] != first.training["split"]
+
+
+@pytest.mark.parametrize("key", ["data", "labels"])
+def test_a_training_job_cannot_read_outside_the_training_data_folder(
+    staff_user, training_data_root, key
+):
+    from classification.models import Job
+    from classification.services.training import TrainingError, training_job_start
+
+    params = {
+        "source": "csv",
+        "data": "shapes",
+        "labels": "labels.csv",
+        "image_column": "id",
+        "label_column": "label",
+        key: "/etc",
+    }
+    with pytest.raises(TrainingError, match="inside the training data folder"):
+        training_job_start(params=params, user=staff_user)
+    params[key] = "../../../etc"
+    with pytest.raises(TrainingError, match="inside the training data folder"):
+        training_job_start(params=params, user=staff_user)
+    assert not Job.objects.exists()

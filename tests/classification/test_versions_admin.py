@@ -91,7 +91,7 @@ def test_the_training_form_shows_why_parameters_are_refused(admin_client, db):
         reverse("admin:classification_modelversion_train"),
         {
             "source": "folder",
-            "data": "/nonexistent",
+            "data": "nonexistent",
             "mode": "head",
             "seed": 0,
             "target_precision": 0.97,
