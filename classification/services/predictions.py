@@ -84,6 +84,23 @@ def image_classify(*, image_id: int) -> ClassifyOutcome:
     )
 
 
+def prediction_auto_accepts(*, category, confidence: float | None, product) -> bool:
+    """Tell whether a prediction may set the category without a reviewer.
+
+    Confident enough for its category, and not against a category a merchant or
+    a reviewer chose for the product.
+    """
+    return (
+        category is not None
+        and confidence is not None
+        and confidence >= category.auto_accept_threshold
+        and (
+            product.category_source in ("", CategorySource.MODEL)
+            or product.category_id == category.pk
+        )
+    )
+
+
 @transaction.atomic
 def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutcome:
     image = (
@@ -105,13 +122,8 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
     category = categories.get(best_slug)
     second = result.top_k[1][1] if len(result.top_k) > 1 else 0.0
     product = image.product
-    auto = (
-        category is not None
-        and confidence >= category.auto_accept_threshold
-        and (
-            product.category_source in ("", CategorySource.MODEL)
-            or product.category_id == category.pk
-        )
+    auto = prediction_auto_accepts(
+        category=category, confidence=confidence, product=product
     )
     Prediction.objects.filter(image=image, is_current=True).update(is_current=False)
     if done:  # a failed attempt with this version: replace it

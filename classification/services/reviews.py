@@ -30,6 +30,7 @@ from catalog.services import (
     products_set_categories,
 )
 from classification.models import Prediction, Review
+from classification.services.predictions import prediction_auto_accepts
 from webhooks import services as webhook_services
 
 logger = logging.getLogger(__name__)
@@ -239,7 +240,11 @@ def product_predictions_reassess(*, product: Product) -> int:
     for prediction in undecided:
         status = (
             Prediction.Status.AUTO_ACCEPTED
-            if _auto_accepts(prediction, product)
+            if prediction_auto_accepts(
+                category=prediction.category,
+                confidence=prediction.confidence,
+                product=product,
+            )
             else Prediction.Status.NEEDS_REVIEW
         )
         if status != prediction.status:
@@ -260,20 +265,6 @@ def product_predictions_reassess(*, product: Product) -> int:
     if changed:
         logger.info("product %s: %s predictions reassessed", product.pk, changed)
     return changed
-
-
-def _auto_accepts(prediction: Prediction, product: Product) -> bool:
-    # The rule classification applies when it stores a prediction.
-    category = prediction.category
-    return (
-        category is not None
-        and prediction.confidence is not None
-        and prediction.confidence >= category.auto_accept_threshold
-        and (
-            product.category_source in ("", CategorySource.MODEL)
-            or product.category_id == category.pk
-        )
-    )
 
 
 def _apply_decisions(reviews: list[Review]) -> None:
