@@ -28,9 +28,7 @@ def product_list(
     Each product carries ``image_count``, ``review_count`` and its images (newest
     first) prefetched, so a list page makes a fixed number of queries.
     """
-    products = Product.objects.select_related("category", "merchant")
-    if merchant is not None:
-        products = products.filter(merchant=merchant)
+    products = products_with_images(merchant=merchant)
     if search:
         products = products.filter(Q(name__icontains=search) | Q(sku__icontains=search))
     if category is not None:
@@ -40,21 +38,13 @@ def product_list(
         products = products.filter(
             Exists(ProductImage.objects.filter(product=OuterRef("pk"), status=status))
         )
-    return (
-        products.annotate(
-            image_count=Count("images", distinct=True),
-            review_count=Count(
-                "images",
-                filter=Q(images__status=ImageStatus.NEEDS_REVIEW),
-                distinct=True,
-            ),
-        )
-        .prefetch_related(
-            Prefetch(
-                "images", queryset=ProductImage.objects.order_by("-created_at", "-id")
-            )
-        )
-        .order_by("-created_at", "-id")
+    return products.annotate(
+        image_count=Count("images", distinct=True),
+        review_count=Count(
+            "images",
+            filter=Q(images__status=ImageStatus.NEEDS_REVIEW),
+            distinct=True,
+        ),
     )
 
 

@@ -257,17 +257,22 @@ def _duplicate_note(image, product) -> str:
     return f"This photo is already on “{image.product.name}” ({image.product.sku})."
 
 
+def stored_file_response(name: str) -> HttpResponse:
+    """Answer a stored file: a redirect to its presigned URL on object storage,
+    or the bytes themselves from local storage."""
+    url = default_storage.url(name)
+    if url.startswith(("http://", "https://")):
+        return redirect(url)
+    response = FileResponse(default_storage.open(name, "rb"))
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
 def _serve(request: HttpRequest, pk: int, field: str) -> HttpResponse:
     # Staff (the admin, the review queue) see every merchant's photos.
     merchant = None if request.user.is_staff else _merchant(request)
     image = selectors.image_get(merchant=merchant, pk=pk)
-    name = getattr(image, field).name
-    url = default_storage.url(name)
-    if url.startswith(("http://", "https://")):
-        return redirect(url)  # a short-lived presigned URL to object storage
-    response = FileResponse(default_storage.open(name, "rb"))
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
+    return stored_file_response(getattr(image, field).name)
 
 
 @login_required

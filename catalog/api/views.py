@@ -1,9 +1,7 @@
 """Categories, products and images. Every read goes through a scoped selector:
 another merchant's product or image answers 404, never 403."""
 
-from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -33,6 +31,7 @@ from catalog.api.serializers import (
 from catalog.api.uploads import rejection_error
 from catalog.images import ImageRejected
 from catalog.models import Product, ProductImage
+from catalog.views import stored_file_response
 from classification import selectors as classification_selectors
 from classification.services.predictions import image_reclassify
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
@@ -392,9 +391,4 @@ class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def file(self, request, pk=None):
         image = selectors.image_get(merchant=request_merchant(request), pk=pk)
-        url = default_storage.url(image.file.name)
-        if url.startswith(("http://", "https://")):
-            return HttpResponseRedirect(url)
-        response = FileResponse(default_storage.open(image.file.name, "rb"))
-        response["Cache-Control"] = "private, max-age=86400"
-        return response
+        return stored_file_response(image.file.name)
