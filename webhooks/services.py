@@ -13,6 +13,7 @@ timestamps, which defeats replays.
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import logging
@@ -100,12 +101,14 @@ def _clean_events(events: list[str]) -> list[str]:
     return sorted(set(events))
 
 
-def _check_url(url: str) -> None:
+def _check_url(url: str) -> str | None:
     """Refuse URLs that would make the platform call itself or its network.
 
     Unless VITRINE_WEBHOOK_ALLOW_PRIVATE is set (tests, closed installs), the host
     must resolve to public addresses only; it is checked again before each
-    delivery, since DNS answers change.
+    delivery, since DNS answers change. Return the address checked (None when
+    private ones are allowed): a delivery connects to that one, so a second DNS
+    answer cannot point it at the local network.
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -115,9 +118,11 @@ def _check_url(url: str) -> None:
     except ValueError as error:
         raise WebhookError("The URL's port is not a valid port number.") from error
     if settings.VITRINE_WEBHOOK_ALLOW_PRIVATE:
-        return
+        return None
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443)
+        infos = socket.getaddrinfo(
+            parts.hostname, parts.port or 443, type=socket.SOCK_STREAM
+        )
     except OSError as error:
         raise WebhookError(f"The host {parts.hostname!r} does not resolve.") from error
     for info in infos:
@@ -126,6 +131,7 @@ def _check_url(url: str) -> None:
             raise WebhookError(
                 f"The host {parts.hostname!r} is a private or local address."
             )
+    return infos[0][4][0]
 
 
 # --- Events -------------------------------------------------------------------
@@ -260,9 +266,56 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-# Deliveries go straight to the merchant's server, never through proxies from the
-# environment.
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
+def _pinned(connection_class, address: str | None):
+    """Return a factory for ``connection_class`` that connects to ``address``.
+
+    The request keeps its host name for the Host header and for TLS (SNI and the
+    certificate check); only the TCP connection skips a second DNS lookup.
+    """
+
+    def connect_to_address(host_port, *args):
+        return socket.create_connection((address, host_port[1]), *args)
+
+    def factory(host, **kwargs):
+        connection = connection_class(host, **kwargs)
+        if address is not None:
+            connection._create_connection = connect_to_address
+        return connection
+
+    return factory
+
+
+class _PinnedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, address: str | None) -> None:
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req):
+        return self.do_open(_pinned(http.client.HTTPConnection, self.address), req)
+
+
+class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, address: str | None) -> None:
+        super().__init__()
+        self.address = address
+
+    def https_open(self, req):
+        return self.do_open(
+            _pinned(http.client.HTTPSConnection, self.address),
+            req,
+            context=self._context,
+        )
+
+
+def _opener(address: str | None) -> urllib.request.OpenerDirector:
+    # Deliveries go straight to the merchant's server, never through proxies
+    # from the environment, and never follow redirects.
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}),
+        _NoRedirect,
+        _PinnedHTTPHandler(address),
+        _PinnedHTTPSHandler(address),
+    )
 
 
 def delivery_attempt(*, delivery_id: int) -> Delivery | None:
@@ -303,8 +356,10 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
         },
     )
     try:
-        _check_url(webhook.url)
-        with _opener.open(request, timeout=settings.VITRINE_WEBHOOK_TIMEOUT) as answer:
+        address = _check_url(webhook.url)
+        with _opener(address).open(
+            request, timeout=settings.VITRINE_WEBHOOK_TIMEOUT
+        ) as answer:
             code = answer.status
     except WebhookError as error:
         _finish(delivery, Delivery.Status.FAILED, None, str(error))

@@ -3,7 +3,9 @@
 import hashlib
 import hmac
 import json
+import socket
 import time
+import urllib.request
 
 import pytest
 
@@ -200,3 +202,59 @@ def test_private_addresses_are_refused_unless_allowed(merchant, settings):
     for url in ("http://127.0.0.1/", "http://10.0.0.1/", "ftp://example.com/", "x"):
         with pytest.raises(WebhookError):
             webhook_create(merchant=merchant, url=url, events=[Event.IMAGE_CLASSIFIED])
+
+
+def test_a_pinned_delivery_connects_to_the_checked_address_keeping_the_host_name(
+    receiver,
+):
+    from webhooks.services import _opener
+
+    port = receiver.url.split(":")[2].split("/")[0]
+    request = urllib.request.Request(
+        f"http://hooks.example:{port}/hook", data=b"{}", method="POST"
+    )
+    with _opener("127.0.0.1").open(request, timeout=5) as answer:
+        assert answer.status == 200
+    assert receiver.received[0]["headers"]["Host"] == f"hooks.example:{port}"
+
+
+def test_a_second_dns_answer_cannot_turn_a_delivery_to_the_local_network(
+    merchant, receiver, settings, monkeypatch
+):
+    """DNS rebinding: public at the check, loopback when connecting."""
+    settings.VITRINE_WEBHOOK_ALLOW_PRIVATE = False
+    port = int(receiver.url.split(":")[2].split("/")[0])
+    public = "93.184.215.14"
+    answers = iter([public, public])  # one for webhook_create, one for delivery
+
+    def rebinding_resolver(host, port, *args, **kwargs):
+        address = next(answers, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    connected = []
+
+    def no_route_but_to_loopback(address, *args):
+        # The machine has no route to the internet: refuse at once rather than
+        # wait for a timeout, and remember where the delivery tried to go.
+        connected.append(address)
+        if address[0] != "127.0.0.1":
+            raise ConnectionRefusedError("no route to the internet here")
+        return real_create_connection(address, *args)
+
+    real_create_connection = socket.create_connection
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_resolver)
+    monkeypatch.setattr(socket, "create_connection", no_route_but_to_loopback)
+    webhook = webhook_create(
+        merchant=merchant,
+        url=f"http://hooks.example:{port}/hook",
+        events=[Event.IMAGE_CLASSIFIED],
+    )
+    delivery = Delivery.objects.create(
+        webhook=webhook, event="image.classified", payload={}
+    )
+    with pytest.raises(DeliveryFailed):
+        delivery_attempt(delivery_id=delivery.pk)
+    assert connected == [(public, port)]
+    assert receiver.received == []
+    delivery.refresh_from_db()
+    assert "Could not reach" in delivery.error
