@@ -25,7 +25,7 @@ help:
 	@echo "make run    install, migrate, seed the demo merchant, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install and run the whole test suite"
 	@echo "make lint   ruff check and format check"
-	@echo "make worker a Celery worker (needs CELERY_BROKER_URL)"
+	@echo "make worker a Celery worker with the periodic upkeep (needs CELERY_BROKER_URL)"
 	@echo "make vendor fetch the pinned Chart.js into static/vendor/ (offline installs, browser tests)"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -74,7 +74,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 worker: $(STAMP)
-	$(BIN)/celery -A config worker -Q default,inference,training --loglevel=INFO
+	@mkdir -p var
+	$(BIN)/celery -A config worker -Q default,inference,training --beat \
+	  --schedule var/celerybeat-schedule --loglevel=INFO
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

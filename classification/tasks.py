@@ -134,3 +134,14 @@ def reclassify_batch(self, job_id: int, after_id: int) -> None:
         raise
     if next_after is not None:
         reclassify_batch.delay(job_id, next_after)
+
+
+@shared_task(name="classification.tasks.requeue_stuck_images")
+def requeue_stuck_images() -> int:
+    """Queue again images stuck waiting or in classification (periodic, by beat;
+    service: images_requeue_stuck)."""
+    from django.conf import settings
+
+    return predictions.images_requeue_stuck(
+        older_than_seconds=settings.VITRINE_STUCK_AFTER_SECONDS
+    )

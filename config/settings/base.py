@@ -217,6 +217,18 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Upkeep for `celery -A config beat` (or a worker started with --beat); the same
+# jobs are the requeue_stuck and purge_idempotency_keys commands, for cron.
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stuck-images": {
+        "task": "classification.tasks.requeue_stuck_images",
+        "schedule": max(VITRINE_STUCK_AFTER_SECONDS // 3, 60),
+    },
+    "purge-idempotency-keys": {
+        "task": "accounts.tasks.purge_idempotency_keys",
+        "schedule": 3600,
+    },
+}
 
 # --- REST framework. Rates are "<requests>/<second|minute|hour|day>"; the
 # merchant and staff budgets are per user, the anonymous one per client address.
