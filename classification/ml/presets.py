@@ -39,3 +39,28 @@ def build_eval_transform(spec: dict[str, Any]) -> v2.Compose:
             v2.Normalize(mean=spec["mean"], std=spec["std"]),
         ]
     )
+
+
+def build_train_transform(spec: dict[str, Any]) -> v2.Compose:
+    """Return the augmenting transform fine-tuning applies to a PIL RGB image.
+
+    A random crop of half the image or more (slightly stretched), a mirror image
+    half the time and mild lighting changes: product photos differ in framing
+    and exposure, not in orientation. The output matches the eval transform's.
+    """
+    return v2.Compose(
+        [
+            v2.RandomResizedCrop(
+                spec["crop"],
+                scale=(0.5, 1.0),
+                ratio=(0.8, 1.25),
+                interpolation=v2.InterpolationMode(spec["interpolation"]),
+                antialias=True,
+            ),
+            v2.RandomHorizontalFlip(),
+            v2.ColorJitter(brightness=0.2, contrast=0.2, saturation=0.2),
+            v2.ToImage(),
+            v2.ToDtype(torch.float32, scale=True),
+            v2.Normalize(mean=spec["mean"], std=spec["std"]),
+        ]
+    )

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from classification.ml.backbone import load_pretrained_backbone
 from classification.ml.data import image_folder, stratified_split
 from classification.ml.inference import (
     Classifier,
@@ -77,20 +78,31 @@ def test_a_head_trained_on_shapes_classifies_new_shapes(shapes):
     )
 
 
-def test_fine_tuning_trains_the_last_blocks_and_ships_them(shapes):
+def test_fine_tuning_trains_the_last_stages_and_ships_them(shapes):
     data, split = shapes
-    config = HeadConfig(mode="finetune", epochs=2, batch_size=8)
+    config = HeadConfig(mode="finetune", epochs=3, batch_size=4)
     result = train_classifier(data.samples, data.classes, split, config=config, seed=0)
     state = result.artifact["backbone_state"]
-    assert state and all(
-        key.startswith(("features.6.", "features.7.", "features.8.")) for key in state
+    trained = {key.split(".")[1] for key in state}
+    assert trained == {"4", "5", "6", "7", "8"}
+    pretrained = load_pretrained_backbone().state_dict()
+    assert not torch.equal(
+        state["features.4.0.expand.0.weight"],
+        pretrained["features.4.0.expand.0.weight"],
     )
+    assert result.metrics["skipped"]["count"] == 1
     classifier = Classifier(
         artifact_from_bytes(artifact_to_bytes(result.artifact), sha256=None)
     )
     top = classifier.predict([shape_image("red-circles", 5151)])[0].top_k
     assert top[0][0] == "red-circles"
-    assert len(result.history) == 2
+    assert len(result.history) == 3
+    # Same seed, same data: the same fine-tuned weights, augmentation included.
+    again = train_classifier(data.samples, data.classes, split, config=config, seed=0)
+    assert torch.equal(
+        again.artifact["backbone_state"]["features.8.0.weight"],
+        state["features.8.0.weight"],
+    )
 
 
 def test_training_without_a_readable_image_of_a_class_fails_clearly(shapes):
