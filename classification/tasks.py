@@ -140,8 +140,4 @@ def reclassify_batch(self, job_id: int, after_id: int) -> None:
 def requeue_stuck_images() -> int:
     """Queue again images stuck waiting or in classification (periodic, by beat;
     service: images_requeue_stuck)."""
-    from django.conf import settings
-
-    return predictions.images_requeue_stuck(
-        older_than_seconds=settings.VITRINE_STUCK_AFTER_SECONDS
-    )
+    return predictions.images_requeue_stuck()

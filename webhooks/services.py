@@ -19,6 +19,7 @@ import json
 import logging
 import secrets
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -101,13 +102,13 @@ def _clean_events(events: list[str]) -> list[str]:
     return sorted(set(events))
 
 
-def _check_url(url: str) -> str | None:
+def _check_url(url: str) -> list[str] | None:
     """Refuse URLs that would make the platform call itself or its network.
 
     Unless VITRINE_WEBHOOK_ALLOW_PRIVATE is set (tests, closed installs), the host
     must resolve to public addresses only; it is checked again before each
-    delivery, since DNS answers change. Return the address checked (None when
-    private ones are allowed): a delivery connects to that one, so a second DNS
+    delivery, since DNS answers change. Return the addresses checked (None when
+    private ones are allowed): a delivery connects to those only, so a second DNS
     answer cannot point it at the local network.
     """
     parts = urlsplit(url)
@@ -131,7 +132,7 @@ def _check_url(url: str) -> str | None:
             raise WebhookError(
                 f"The host {parts.hostname!r} is a private or local address."
             )
-    return infos[0][4][0]
+    return list(dict.fromkeys(info[4][0] for info in infos))
 
 
 # --- Events -------------------------------------------------------------------
@@ -266,55 +267,66 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _pinned(connection_class, address: str | None):
-    """Return a factory for ``connection_class`` that connects to ``address``.
+def _pinned(connection_class, addresses: list[str] | None):
+    """Return a factory for ``connection_class`` that connects to ``addresses``.
 
-    The request keeps its host name for the Host header and for TLS (SNI and the
+    The addresses are tried in order, as a resolver's answers would be. The
+    request keeps its host name for the Host header and for TLS (SNI and the
     certificate check); only the TCP connection skips a second DNS lookup.
     """
 
-    def connect_to_address(host_port, *args):
-        return socket.create_connection((address, host_port[1]), *args)
+    def connect_to_addresses(host_port, *args):
+        error = None
+        for address in addresses:
+            try:
+                return socket.create_connection((address, host_port[1]), *args)
+            except OSError as failure:
+                error = failure
+        raise error
 
     def factory(host, **kwargs):
         connection = connection_class(host, **kwargs)
-        if address is not None:
-            connection._create_connection = connect_to_address
+        if addresses:
+            connection._create_connection = connect_to_addresses
         return connection
 
     return factory
 
 
 class _PinnedHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, address: str | None) -> None:
+    def __init__(self, addresses: list[str] | None) -> None:
         super().__init__()
-        self.address = address
+        self.addresses = addresses
 
     def http_open(self, req):
-        return self.do_open(_pinned(http.client.HTTPConnection, self.address), req)
+        return self.do_open(_pinned(http.client.HTTPConnection, self.addresses), req)
 
 
 class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, address: str | None) -> None:
-        super().__init__()
-        self.address = address
+    def __init__(self, addresses: list[str] | None) -> None:
+        super().__init__(context=_TLS_CONTEXT)
+        self.addresses = addresses
 
     def https_open(self, req):
         return self.do_open(
-            _pinned(http.client.HTTPSConnection, self.address),
+            _pinned(http.client.HTTPSConnection, self.addresses),
             req,
             context=self._context,
         )
 
 
-def _opener(address: str | None) -> urllib.request.OpenerDirector:
+# One verifying TLS context (the CA bundle read once), shared by deliveries.
+_TLS_CONTEXT = ssl.create_default_context()
+
+
+def _opener(addresses: list[str] | None) -> urllib.request.OpenerDirector:
     # Deliveries go straight to the merchant's server, never through proxies
     # from the environment, and never follow redirects.
     return urllib.request.build_opener(
         urllib.request.ProxyHandler({}),
         _NoRedirect,
-        _PinnedHTTPHandler(address),
-        _PinnedHTTPSHandler(address),
+        _PinnedHTTPHandler(addresses),
+        _PinnedHTTPSHandler(addresses),
     )
 
 
@@ -356,8 +368,8 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
         },
     )
     try:
-        address = _check_url(webhook.url)
-        with _opener(address).open(
+        addresses = _check_url(webhook.url)
+        with _opener(addresses).open(
             request, timeout=settings.VITRINE_WEBHOOK_TIMEOUT
         ) as answer:
             code = answer.status

@@ -436,8 +436,6 @@ def finetune_tail(
         for start in range(0, len(y), config.batch_size):
             idx = order[start : start + config.batch_size]
             step += 1
-            if len(idx) < 2:  # batch norm needs two samples
-                continue
             x = torch.stack(
                 [augment(Image.open(io.BytesIO(train_images[i]))) for i in idx]
             )
@@ -632,10 +630,10 @@ def train_classifier(
     fit_progress = part_progress("training", reading, 0.95)
     backbone_state = None
     if finetune:
-        maps = {
-            name: _as_maps(features[name].features, backbone)
-            for name in ("val", "test")
-        }
+        maps = {}
+        for name in ("val", "test"):
+            maps[name] = _as_maps(features[name].features, backbone)
+            features[name].features = features[name].features[:, :0]  # free it
         tail, history = finetune_tail(
             train_images,
             features["train"].labels,

@@ -191,7 +191,8 @@ def images_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
     """Queue again images left pending or processing too long (a lost worker).
 
     Return how many were queued. Classification is idempotent, so queuing an image
-    whose task is in fact still alive costs one extra no-op task.
+    whose task is in fact still alive costs one extra no-op task. A queued image's
+    clock starts again, so a long backlog is not queued once more on every run.
     """
     from classification.tasks import classify_image
 
@@ -199,12 +200,14 @@ def images_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
     if age is None:
         age = settings.VITRINE_STUCK_AFTER_SECONDS
     cutoff = timezone.now() - timedelta(seconds=age)
-    ids = list(
-        ProductImage.objects.filter(
-            status__in=[ImageStatus.PENDING, ImageStatus.PROCESSING],
-            status_changed_at__lt=cutoff,
-        ).values_list("pk", flat=True)
-    )
+    with transaction.atomic():
+        ids = list(
+            ProductImage.objects.filter(
+                status__in=[ImageStatus.PENDING, ImageStatus.PROCESSING],
+                status_changed_at__lt=cutoff,
+            ).values_list("pk", flat=True)
+        )
+        ProductImage.objects.filter(pk__in=ids).update(status_changed_at=timezone.now())
     for image_id in ids:
         classify_image.delay(image_id)
     return len(ids)

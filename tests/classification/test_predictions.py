@@ -1,10 +1,13 @@
 """Classifying stored images with the real CNN, end to end through the task."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
+from django.utils import timezone
 
-from catalog.models import Category, CategorySource, ImageStatus
+from catalog.models import Category, CategorySource, ImageStatus, ProductImage
 from catalog.services import image_upload
 from classification.models import ModelVersion, Prediction
 from classification.services.predictions import images_requeue_stuck
@@ -222,3 +225,21 @@ def test_stuck_images_are_queued_again(product, django_capture_on_commit_callbac
     assert images_requeue_stuck(older_than_seconds=0) == 1
     image.refresh_from_db()
     assert image.status == ImageStatus.CLASSIFIED
+
+
+def test_a_requeued_image_is_not_queued_again_until_another_period_passes(
+    product, django_capture_on_commit_callbacks, monkeypatch
+):
+    from config.celery import app
+
+    with django_capture_on_commit_callbacks(execute=False):
+        image, _ = image_upload(product=product, upload=upload(solid_jpeg()), user=None)
+    ProductImage.objects.filter(pk=image.pk).update(
+        status_changed_at=timezone.now() - timedelta(hours=2)
+    )
+    # A backlog: tasks wait in the (in-memory) broker instead of running here.
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    assert images_requeue_stuck(older_than_seconds=3600) == 1
+    assert images_requeue_stuck(older_than_seconds=3600) == 0
+    image.refresh_from_db()
+    assert image.status == ImageStatus.PENDING
