@@ -2,7 +2,8 @@
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,6 +22,17 @@ logger = logging.getLogger(__name__)
 
 class ProductError(ValueError):
     """A product could not be written as asked."""
+
+
+@contextmanager
+def _unique(conflict: Exception) -> Iterator[None]:
+    """Run the block in a savepoint; raise ``conflict`` if it breaks a unique
+    constraint (the savepoint keeps an outer transaction usable)."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        raise conflict from error
 
 
 def product_create(
@@ -42,13 +54,8 @@ def product_create(
         category=category,
         category_source=CategorySource.MERCHANT if category else "",
     )
-    try:
-        with transaction.atomic():
-            product.save()
-    except IntegrityError as error:
-        raise ProductError(
-            f"A product with SKU {product.sku!r} already exists."
-        ) from error
+    with _unique(ProductError(f"A product with SKU {product.sku!r} already exists.")):
+        product.save()
     return product
 
 
@@ -72,15 +79,10 @@ def product_update(*, product: Product, **fields) -> Product:
         product.category_source = CategorySource.MERCHANT if fields["category"] else ""
     for field, value in fields.items():
         setattr(product, field, value.strip() if field in ("sku", "name") else value)
-    try:
-        with transaction.atomic():
-            product.save()
-            if category_changed:
-                _predictions_reassess(product)
-    except IntegrityError as error:
-        raise ProductError(
-            f"A product with SKU {product.sku!r} already exists."
-        ) from error
+    with _unique(ProductError(f"A product with SKU {product.sku!r} already exists.")):
+        product.save()
+        if category_changed:
+            _predictions_reassess(product)
     return product
 
 
@@ -299,13 +301,10 @@ def category_create(
     )
     if not category.slug:
         raise CategoryError("The category needs a name or slug with letters in it.")
-    try:
-        with transaction.atomic():
-            category.save()
-    except IntegrityError as error:
-        raise CategoryConflict(
-            f"A category with slug {category.slug!r} already exists."
-        ) from error
+    with _unique(
+        CategoryConflict(f"A category with slug {category.slug!r} already exists.")
+    ):
+        category.save()
     return category
 
 
@@ -330,13 +329,10 @@ def category_update(*, category: Category, **fields) -> Category:
             raise CategoryError("The category needs a slug with letters in it.")
     for field, value in fields.items():
         setattr(category, field, value.strip() if field in ("name", "slug") else value)
-    try:
-        with transaction.atomic():
-            category.save()
-    except IntegrityError as error:
-        raise CategoryConflict(
-            f"A category with slug {category.slug!r} already exists."
-        ) from error
+    with _unique(
+        CategoryConflict(f"A category with slug {category.slug!r} already exists.")
+    ):
+        category.save()
     return category
 
 
