@@ -72,7 +72,7 @@ def decode_image(data: bytes, *, max_pixels: int) -> DecodedImage:
         try:
             image.seek(0)  # the first frame of an animation
             image.load()
-            rgb = _to_rgb(ImageOps.exif_transpose(image))
+            rgb = to_rgb(ImageOps.exif_transpose(image))
         except (
             OSError,
             SyntaxError,
@@ -96,9 +96,16 @@ def _too_many_pixels(size: tuple[int, int] | None, limit: int) -> ImageRejected:
     )
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """Return an 8-bit RGB copy; transparency is flattened onto white."""
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Return the image in 8-bit RGB (itself if it already is); transparency is
+    flattened onto white.
+
+    Product cut-outs often come as transparent PNGs; dropping the alpha channel
+    would show the network whatever colour hides under it, often black.
+    """
     mode = image.mode
+    if mode == "RGB" and not image.has_transparency_data:
+        return image
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         array = np.asarray(image, dtype=np.float64)
         top = 65535.0 if mode.startswith("I;16") else max(float(array.max()), 1.0)
@@ -108,7 +115,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     if mode == "P":
         image = image.convert("RGBA")
         mode = "RGBA"
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or image.has_transparency_data:
         rgba = image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))

@@ -20,6 +20,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from torchvision.datasets import FashionMNIST
 from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes
 
+from catalog.images import to_rgb
+
 FASHION_MNIST_FILES = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
@@ -79,13 +81,7 @@ def open_rgb(source: str | Path | bytes) -> Image.Image:
         with stream, Image.open(stream) as image:
             image.load()
             upright = ImageOps.exif_transpose(image)
-            if upright.mode == "RGB":
-                return upright.copy()
-            if upright.has_transparency_data:
-                rgba = upright.convert("RGBA")
-                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                return Image.alpha_composite(white, rgba).convert("RGB")
-            return upright.convert("RGB")
+            return upright.copy() if upright.mode == "RGB" else to_rgb(upright)
     except UnidentifiedImageError as error:
         raise UnreadableImage("not an image") from error
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:

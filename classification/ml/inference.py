@@ -34,6 +34,7 @@ import torch
 from PIL import Image
 from torch import Tensor, nn
 
+from catalog.images import to_rgb
 from classification.ml.backbone import (
     EMBEDDING_DIM,
     EfficientNetLite0,
@@ -118,21 +119,6 @@ def _build_head(
     raise ValueError(f"unknown head type {spec['type']!r}")
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """Return ``image`` as RGB, transparent areas made white.
-
-    Product cut-outs often come as transparent PNGs; dropping the alpha channel
-    would show the network whatever colour hides under it, often black.
-    """
-    if image.mode == "RGB":
-        return image
-    if image.has_transparency_data:
-        rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
-    return image.convert("RGB")
-
-
 def _fashion_parts(artifact: dict[str, Any]) -> tuple:
     """Return (transform, feature network, head) for a ``fashion_cnn`` artifact.
 
@@ -205,7 +191,7 @@ class Classifier:
         self._head.eval()
 
     def _features(self, images: Sequence[Image.Image]) -> Tensor:
-        batch = torch.stack([self._transform(_to_rgb(image)) for image in images])
+        batch = torch.stack([self._transform(to_rgb(image)) for image in images])
         if self._network_features is not None:
             return self._network_features(batch)
         return self._backbone.forward_features(

@@ -351,7 +351,7 @@ def _encode_for_training(image: Image.Image) -> bytes:
     the random crops; JPEG keeps a large training set small in memory, and
     decoding a small one each epoch costs about a millisecond.
     """
-    square = _central_square(image.convert("RGB"))
+    square = _central_square(image)  # Sample.open gives RGB
     buffer = io.BytesIO()
     square.save(buffer, "JPEG", quality=95)
     return buffer.getvalue()
