@@ -59,20 +59,23 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         params = self._params(options)
         bar = None
-        if not options["no_progress"]:
-            from tqdm import tqdm
-
-            bar = tqdm(
-                total=1000,
-                file=self.stderr._out,
-                unit="‰",
-                bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}",
-            )
 
         def progress(fraction: float, message: str) -> None:
-            if bar is not None:
-                bar.update(max(round(fraction * 1000) - bar.n, 0))
-                bar.set_postfix_str(message[:60], refresh=False)
+            # Drawn on the first report, so bad input fails without an empty bar.
+            nonlocal bar
+            if options["no_progress"]:
+                return
+            if bar is None:
+                from tqdm import tqdm
+
+                bar = tqdm(
+                    total=1000,
+                    file=self.stderr._out,
+                    unit="‰",
+                    bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}",
+                )
+            bar.update(max(round(fraction * 1000) - bar.n, 0))
+            bar.set_postfix_str(message[:60], refresh=False)
 
         try:
             version = model_train(params=params, user=None, progress=progress)
