@@ -80,6 +80,9 @@ def main() -> None:
     parser.add_argument("--mode", choices=["head", "finetune"], default="head")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument(
+        "--class-balanced", action="store_true", help="class-balanced loss"
+    )
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--save", type=Path, default=None, help="write the artifact")
     args = parser.parse_args()
@@ -94,7 +97,7 @@ def main() -> None:
         CATEGORIES,
     )
     split = stratified_split(data.labels(), seed=args.seed)
-    config = HeadConfig(mode=args.mode)
+    config = HeadConfig(mode=args.mode, class_balanced=args.class_balanced)
     if args.epochs:
         config.epochs = args.epochs
     cached = (
@@ -142,6 +145,7 @@ def main() -> None:
             {
                 "benchmark": "myntra-10",
                 "mode": args.mode,
+                "class_balanced": args.class_balanced,
                 "seed": args.seed,
                 "images": {k: len(v) for k, v in split.items()},
                 "test_accuracy": test["accuracy"],

@@ -338,6 +338,12 @@ class TrainingForm(forms.Form):
     seed = forms.IntegerField(min_value=0, initial=0)
     epochs = forms.IntegerField(min_value=1, required=False)
     target_precision = forms.FloatField(min_value=0.5, max_value=0.999, initial=0.97)
+    class_balanced = forms.BooleanField(
+        required=False,
+        help_text="Weigh each category by the inverse of its share of the "
+        "training images: rare categories are found more often, at some cost "
+        "in overall accuracy.",
+    )
     create_categories = forms.BooleanField(
         required=False, help_text="Create categories for unknown labels."
     )

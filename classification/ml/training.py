@@ -87,7 +87,12 @@ class HeadConfig:
     lr: float = 0.003
     weight_decay: float = 1e-4
     label_smoothing: float = 0.0
-    class_balanced: bool = True
+    # Weigh each class by the inverse of its share of the training images. Off by
+    # default: on the Myntra benchmark's validation split, the plain loss was more
+    # accurate in both modes (head: +0.3 to +0.9 points over three splits;
+    # fine-tuning: 94.9 % against 94.0 %), as balancing pushes doubtful photos of
+    # a common category into a rare one. It raises a rare category's recall.
+    class_balanced: bool = False
     patience: int = 40  # validation checks without improvement before stopping
     check_every: int = 5  # steps between validation checks
     # Fine-tuning only.
@@ -95,6 +100,11 @@ class HeadConfig:
     batch_size: int = 32
     finetune_lr: float = 5e-4  # the new linear layer learns ten times faster
     finetune_label_smoothing: float = 0.1
+    # Epochs without a lower validation loss before fine-tuning stops. On Myntra
+    # the loss bottoms out a third of the way in (epoch 4 of 12) and then rises
+    # while the learning rate falls; stopping four epochs later keeps the same
+    # weights a third sooner.
+    finetune_patience: int = 4
     target_precision: float = DEFAULT_TARGET_PRECISION
 
     def as_dict(self) -> dict[str, Any]:
@@ -397,7 +407,8 @@ def finetune_tail(
 
     Each epoch decodes the training JPEGs, augments them (``build_train_transform``)
     and runs the frozen stages without gradients; validation uses the frozen
-    stages' cached output of the plain images. Return the tail with the lowest
+    stages' cached output of the plain images. Stop once the validation loss has
+    not improved for ``finetune_patience`` epochs; return the tail with the lowest
     validation loss, and the history per epoch.
     """
     seed_everything(seed)
@@ -465,7 +476,7 @@ def finetune_tail(
             else:
                 stale += 1
         history.append(entry)
-        if has_val and stale >= max(config.patience // 3, 2):
+        if has_val and stale >= config.finetune_patience:
             break
     if has_val:
         model.load_state_dict(best[1])

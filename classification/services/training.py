@@ -8,7 +8,8 @@ A training is described by a plain ``params`` dict, the same for the
      "val_data": DIR,            # folder, optional
      "labels": FILE, "image_column": C, "label_column": C,   # csv
      "name": str, "mode": "head" | "finetune", "seed": int, "epochs": int,
-     "create_categories": bool, "activate": bool, "target_precision": float}
+     "create_categories": bool, "activate": bool, "target_precision": float,
+     "class_balanced": bool}     # weigh classes by inverse frequency (default no)
 
 Labels become categories by slug (``slugify(label)``) or by name; unknown ones are
 created when ``create_categories`` is true and refused otherwise, before any
@@ -91,6 +92,7 @@ def training_params_clean(params: dict[str, Any]) -> dict[str, Any]:
         "create_categories",
         "activate",
         "target_precision",
+        "class_balanced",
     }
     unknown = set(params) - allowed
     if unknown:
@@ -102,8 +104,9 @@ def training_params_clean(params: dict[str, Any]) -> dict[str, Any]:
         "create_categories": params.get("create_categories", False),
         "activate": params.get("activate", False),
         "target_precision": params.get("target_precision", 0.97),
+        "class_balanced": params.get("class_balanced", False),
     }
-    for key in ("create_categories", "activate"):
+    for key in ("create_categories", "activate", "class_balanced"):
         # JSON from the API: the string "false" must not mean yes.
         if not isinstance(clean[key], bool):
             raise TrainingError(f"{key} must be true or false")
@@ -274,7 +277,11 @@ def model_train(
     )
     from classification.ml.training import HeadConfig, train_classifier
 
-    config = HeadConfig(mode=clean["mode"], target_precision=clean["target_precision"])
+    config = HeadConfig(
+        mode=clean["mode"],
+        target_precision=clean["target_precision"],
+        class_balanced=clean["class_balanced"],
+    )
     if clean.get("epochs"):
         config.epochs = clean["epochs"]
         config.max_steps = max(config.max_steps, clean["epochs"])

@@ -36,6 +36,7 @@ def test_train_model_ends_its_output_with_a_json_summary(shapes_dir, db):
         "--seed",
         "2",
         "--activate",
+        "--class-balanced",
         "--no-progress",
     )
     summary = last_json(out)
@@ -45,6 +46,7 @@ def test_train_model_ends_its_output_with_a_json_summary(shapes_dir, db):
     assert summary["accuracy"] == version.metrics["accuracy"] >= 0.99
     assert summary["metrics"]["test"]["confusion_matrix"]
     assert summary["split"] == version.training["split"]["counts"]
+    assert version.training["hyperparameters"]["class_balanced"] is True
 
 
 def test_train_model_refuses_unknown_categories_and_missing_folders(

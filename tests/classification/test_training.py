@@ -39,6 +39,7 @@ def test_the_whole_lifecycle_train_activate_predict_roll_back(
     assert version.metrics["measured_on"] == "test"
     assert set(version.training["split"]["counts"]) == {"train", "val", "test"}
     assert version.training["hyperparameters"]["mode"] == "head"
+    assert version.training["hyperparameters"]["class_balanced"] is False
     assert version.training["training_seconds"] > 0
     assert Category.objects.filter(slug="red-circles").exists()
 
@@ -125,6 +126,7 @@ def test_a_validation_folder_is_halved_into_validation_and_test(
         ({"colour": "red"}, "unknown parameters: colour"),
         ({"target_precision": 1.5}, "target_precision"),
         ({"activate": "false"}, "activate must be true or false"),
+        ({"class_balanced": "yes"}, "class_balanced must be true or false"),
     ],
 )
 def test_invalid_training_parameters_are_refused(params, message, db):

@@ -74,12 +74,14 @@ def test_the_training_form_queues_a_job_and_shows_its_progress(
                 "mode": "head",
                 "seed": 0,
                 "target_precision": 0.97,
+                "class_balanced": "on",
             },
         )
     job = Job.objects.get(kind=Job.Kind.TRAIN)
     assert response.status_code == 302
     assert response.url == reverse("admin:classification_job_change", args=[job.pk])
     assert job.params["data"] == str(shapes_dir)
+    assert job.params["class_balanced"] is True
     page = admin_client.get(response.url).content.decode()
     assert '<progress class="vitrine-progress"' in page
     job.refresh_from_db()

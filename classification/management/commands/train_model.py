@@ -47,6 +47,12 @@ class Command(BaseCommand):
             help="precision the per-category auto-accept thresholds aim for",
         )
         parser.add_argument(
+            "--class-balanced",
+            action="store_true",
+            help="weigh each category by the inverse of its share of the training "
+            "images (raises rare categories' recall)",
+        )
+        parser.add_argument(
             "--create-categories",
             action="store_true",
             help="create categories for unknown labels (default: refuse them)",
@@ -145,6 +151,7 @@ class Command(BaseCommand):
                 "create_categories": options["create_categories"],
                 "activate": options["activate"],
                 "target_precision": options["target_precision"],
+                "class_balanced": options["class_balanced"],
             }
         )
         for key in ("name", "epochs"):

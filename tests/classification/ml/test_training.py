@@ -1,5 +1,7 @@
 """Training heads and fine-tuning on tiny generated images with the real backbone."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -36,14 +38,24 @@ def test_a_linear_head_separates_separable_features_and_is_deterministic():
     assert history[-1]["val_accuracy"] == 1.0
 
 
-def test_class_balanced_loss_keeps_a_rare_class(tmp_path):
-    x, y = _blobs(1, 90)
-    keep = np.r_[np.flatnonzero(y != 2), np.flatnonzero(y == 2)[:3]]
-    w, b, _ = train_linear_head(
-        x[keep], y[keep], None, None, n_classes=3, config=HeadConfig(max_steps=200)
-    )
-    rare = x[y == 2]
-    assert ((torch.as_tensor(rare) @ w.T + b).argmax(1) == 2).float().mean() > 0.9
+def test_class_balanced_loss_finds_more_of_a_rare_class():
+    # Two overlapping classes, 20 to 1: the plain loss gives the rare one only
+    # the points far inside it; weighing it by its rarity draws a wider border.
+    rng = np.random.default_rng(3)
+    y = np.r_[np.zeros(400, np.int64), np.ones(20, np.int64)]
+    shift = np.array([2.0, 0.0])
+    x = (rng.normal(0, 1, (420, 2)) + np.outer(y, shift)).astype(np.float32)
+    rare = (rng.normal(0, 1, (500, 2)) + shift).astype(np.float32)
+
+    def rare_recall(class_balanced: bool) -> float:
+        config = HeadConfig(max_steps=300, class_balanced=class_balanced)
+        w, b, _ = train_linear_head(x, y, None, None, n_classes=2, config=config)
+        return ((torch.as_tensor(rare) @ w.T + b).argmax(1) == 1).float().mean().item()
+
+    assert HeadConfig().class_balanced is False
+    plain, balanced = rare_recall(False), rare_recall(True)
+    assert plain < 0.5
+    assert balanced > 0.75
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +115,24 @@ def test_fine_tuning_trains_the_last_stages_and_ships_them(shapes):
         again.artifact["backbone_state"]["features.8.0.weight"],
         state["features.8.0.weight"],
     )
+
+
+def test_fine_tuning_stops_when_validation_stops_improving_and_keeps_the_best(shapes):
+    data, split = shapes
+    # Validation photos labelled as the next class: the better the model learns
+    # the training photos, the worse its validation loss gets.
+    wrong = {c: data.classes[(i + 1) % 3] for i, c in enumerate(data.classes)}
+    samples = [
+        replace(s, label=wrong[s.label]) if i in split["val"] else s
+        for i, s in enumerate(data.samples)
+    ]
+    config = HeadConfig(mode="finetune", epochs=8, batch_size=4, finetune_patience=2)
+    result = train_classifier(samples, data.classes, split, config=config, seed=0)
+    losses = [entry["val_loss"] for entry in result.history]
+    best = losses.index(min(losses))
+    assert len(losses) == best + 1 + 2 < 8
+    # The metrics come from the kept epoch: its validation accuracy, not the last.
+    assert result.metrics["val"]["accuracy"] == result.history[best]["val_accuracy"]
 
 
 def test_training_without_a_readable_image_of_a_class_fails_clearly(shapes):
