@@ -11,8 +11,10 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 
 from classification.services.training import (
     MODES,
@@ -116,7 +118,8 @@ def confusion_matrix_html(metrics: dict) -> str:
     """The confusion matrix as a table, rows true and columns predicted.
 
     Each cell's shade (a CSS class, ten steps) shows its share of its row, so the
-    diagonal and the worst confusions stand out.
+    diagonal and the worst confusions stand out; confusions that never happened
+    are left empty, so a matrix of many categories stays readable.
     """
     headline = metrics.get(metrics.get("measured_on", ""), {})
     matrix, classes = headline.get("confusion_matrix"), headline.get("classes")
@@ -138,7 +141,9 @@ def confusion_matrix_html(metrics: dict) -> str:
                     "diagonal" if j == i else "off",
                     # Any confusion shows, however small its share.
                     max(min(int(10 * count / total), 9), 1) if count else 0,
-                    count,
+                    # A zero shows only where it is a miss: on the diagonal
+                    # of a category with photos.
+                    count if count or (j == i and any(row)) else "",
                 )
                 for j, count in enumerate(row)
             ),
@@ -149,21 +154,25 @@ def confusion_matrix_html(metrics: dict) -> str:
     return format_html(
         '<table class="vitrine-confusion"><thead><tr><th></th>{}</tr></thead>'
         '<tbody>{}</tbody></table><p class="help">Rows: true category; columns: '
-        "predicted, numbered as the rows.</p>",
+        "predicted, numbered as the rows; an empty cell is none.</p>",
         header,
         mark_safe("".join(rows)),  # each row was built with format_html
     )
 
 
+def _when(value) -> str | None:
+    # None shows as the admin's usual empty value.
+    return date_format(localtime(value), "Y-m-d H:i") if value else None
+
+
 class ModelVersionAdmin(admin.ModelAdmin):
     list_display = [
         "name",
-        "architecture",
         "status",
         "accuracy",
         "created_by",
-        "created_at",
-        "activated_at",
+        "created",
+        "activated",
     ]
     list_filter = ["status", "architecture"]
     search_fields = ["name"]
@@ -217,6 +226,16 @@ class ModelVersionAdmin(admin.ModelAdmin):
     @admin.display(description="Accuracy")
     def accuracy(self, obj):
         return _percent((obj.metrics or {}).get("accuracy"))
+
+    # Compact times (and the architecture left to the filter) keep every column
+    # of the list in view on a laptop screen.
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj):
+        return _when(obj.created_at)
+
+    @admin.display(description="Activated", ordering="activated_at")
+    def activated(self, obj):
+        return _when(obj.activated_at)
 
     @admin.display(description="Summary")
     def summary(self, obj):

@@ -1,7 +1,11 @@
 """The model versions' admin: readable metrics, roll-out actions, training form."""
 
-from django.urls import reverse
+import re
 
+from django.urls import reverse
+from django.utils.timezone import localtime
+
+from classification.admin_versions import confusion_matrix_html
 from classification.models import Job, ModelVersion
 from classification.services.versions import model_version_ensure_default
 
@@ -102,3 +106,33 @@ def test_the_training_form_shows_why_parameters_are_refused(admin_client, db):
     assert response.status_code == 200
     assert "is not a folder" in response.content.decode()
     assert not Job.objects.exists()
+
+
+def test_the_confusion_matrix_leaves_confusions_that_never_happened_empty():
+    metrics = {
+        "measured_on": "test",
+        "test": {
+            "classes": ["boots", "caps", "socks"],
+            # caps has no test photo; a boot was taken for a cap once.
+            "confusion_matrix": [[5, 1, 0], [0, 0, 0], [0, 2, 3]],
+        },
+    }
+    html = confusion_matrix_html(metrics)
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', html)
+    cells = {name: re.findall(r"<td[^>]*>(.*?)</td>", row) for name, row in rows}
+    assert cells == {
+        "1. boots": ["5", "1", ""],
+        "2. caps": ["", "", ""],
+        "3. socks": ["", "2", "3"],
+    }
+    # Shades follow a cell's share of its row; any confusion shows.
+    assert 'class="off shade-1">1<' in html
+    assert 'class="diagonal shade-6">3<' in html
+
+
+def test_the_version_list_shows_compact_times(admin_client, shapes_version):
+    page = admin_client.get(
+        reverse("admin:classification_modelversion_changelist")
+    ).content.decode()
+    created = localtime(shapes_version.created_at).strftime("%Y-%m-%d %H:%M")
+    assert f'<td class="field-created">{created}</td>' in page
