@@ -3,7 +3,8 @@
 Usage::
 
     .venv/bin/python bench/myntra.py ../shared/datasets/fashion-products \\
-        [--mode head|finetune] [--seed 0] [--cache var/bench-cache]
+        [--mode head|finetune] [--seed 0] [--epochs N] [--class-balanced] \\
+        [--cache var/bench-cache] [--save FILE]
 
 Lists the images of the ten article types from ``labels.csv``, splits them per
 class into 70 % train, 15 % validation and 15 % test with the seed, trains on the
