@@ -200,7 +200,11 @@ class TrainInputSerializer(serializers.Serializer):
     params = serializers.DictField(
         required=False,
         default=dict,
-        help_text="Training parameters, passed to the training service as given.",
+        help_text="Training parameters, as `train_model` takes them: source "
+        "(catalog, folder, csv, fashion_mnist), data, val_data, labels, "
+        "image_column, label_column, name, mode (head, finetune), seed, epochs, "
+        "target_precision, class_balanced, create_categories, activate. Paths "
+        "lie inside the training data folder.",
     )
 
 
