@@ -36,9 +36,10 @@ def chromium(monkeypatch):
             executable_path=CHROMIUM, args=CHROMIUM_ARGS
         )
         yield browser
+        # Connections opened while the loop ran belong to its context: closed
+        # here, or they keep the test database open to the end of the run.
+        connections.close_all()
         browser.close()
-    # Connections opened while the loop ran would keep the test database open.
-    connections.close_all()
 
 
 @pytest.fixture
