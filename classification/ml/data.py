@@ -80,8 +80,8 @@ def open_rgb(source: str | Path | bytes) -> Image.Image:
     try:
         with stream, Image.open(stream) as image:
             image.load()
-            upright = ImageOps.exif_transpose(image)
-            return upright.copy() if upright.mode == "RGB" else to_rgb(upright)
+            # exif_transpose returns a new image, detached from the file.
+            return to_rgb(ImageOps.exif_transpose(image))
     except UnidentifiedImageError as error:
         raise UnreadableImage("not an image") from error
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:

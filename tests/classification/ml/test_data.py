@@ -1,11 +1,13 @@
 """Listing labelled images, CSV manifests, Fashion-MNIST files and splits."""
 
 import gzip
+import io
 import struct
 from collections import Counter
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from classification.ml.data import (
     DataError,
@@ -100,6 +102,20 @@ def _write_idx(folder, prefix, images, labels):
         f.write(struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes())
     with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
         f.write(struct.pack(">II", 2049, n) + labels.tobytes())
+
+
+def test_training_images_see_transparency_as_white_like_uploads_do():
+    # An RGB PNG whose black is marked transparent (tRNS), and a cut-out with
+    # an alpha channel: both are white where transparent, as on upload.
+    for image, options in (
+        (Image.new("RGB", (4, 4), (0, 0, 0)), {"transparency": (0, 0, 0)}),
+        (Image.new("RGBA", (4, 4), (0, 0, 0, 0)), {}),
+    ):
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG", **options)
+        decoded = open_rgb(buffer.getvalue())
+        assert decoded.mode == "RGB"
+        assert decoded.getpixel((0, 0)) == (255, 255, 255)
 
 
 def test_fashion_mnist_is_read_through_torchvision_from_gzipped_idx_files(tmp_path):
