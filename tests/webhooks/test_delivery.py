@@ -6,6 +6,7 @@ import json
 import socket
 import time
 import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -23,6 +24,16 @@ from webhooks.services import (
 )
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
+
+
+def pending_delivery(merchant, url: str) -> Delivery:
+    """A webhook to ``url`` and one image.classified delivery waiting for it."""
+    webhook = webhook_create(
+        merchant=merchant, url=url, events=[Event.IMAGE_CLASSIFIED]
+    )
+    return Delivery.objects.create(
+        webhook=webhook, event="image.classified", payload={}
+    )
 
 
 def verify(received: dict, secret: str) -> dict:
@@ -167,14 +178,7 @@ def test_a_receiver_that_never_answers_2xx_is_given_up_with_its_last_error(
 def test_an_unreachable_receiver_is_logged(merchant, db):
     from tests.services import free_port
 
-    webhook = webhook_create(
-        merchant=merchant,
-        url=f"http://127.0.0.1:{free_port()}/",
-        events=[Event.IMAGE_CLASSIFIED],
-    )
-    delivery = Delivery.objects.create(
-        webhook=webhook, event="image.classified", payload={}
-    )
+    delivery = pending_delivery(merchant, f"http://127.0.0.1:{free_port()}/")
     with pytest.raises(DeliveryFailed):
         delivery_attempt(delivery_id=delivery.pk)
     delivery.refresh_from_db()
@@ -184,12 +188,7 @@ def test_an_unreachable_receiver_is_logged(merchant, db):
 
 
 def test_a_delivered_event_is_not_sent_twice(merchant, receiver):
-    webhook = webhook_create(
-        merchant=merchant, url=receiver.url, events=[Event.IMAGE_CLASSIFIED]
-    )
-    delivery = Delivery.objects.create(
-        webhook=webhook, event="image.classified", payload={}
-    )
+    delivery = pending_delivery(merchant, receiver.url)
     delivery_attempt(delivery_id=delivery.pk)
     delivery_attempt(delivery_id=delivery.pk)
     assert len(receiver.received) == 1
@@ -209,7 +208,7 @@ def test_a_pinned_delivery_connects_to_the_checked_address_keeping_the_host_name
 ):
     from webhooks.services import _opener
 
-    port = receiver.url.split(":")[2].split("/")[0]
+    port = urlsplit(receiver.url).port
     request = urllib.request.Request(
         f"http://hooks.example:{port}/hook", data=b"{}", method="POST"
     )
@@ -224,7 +223,7 @@ def test_a_second_dns_answer_cannot_turn_a_delivery_to_the_local_network(
 ):
     """DNS rebinding: public at the check, loopback when connecting."""
     settings.VITRINE_WEBHOOK_ALLOW_PRIVATE = False
-    port = int(receiver.url.split(":")[2].split("/")[0])
+    port = urlsplit(receiver.url).port
     public = "93.184.215.14"
     answers = iter([public, public])  # one for webhook_create, one for delivery
 
@@ -245,14 +244,7 @@ def test_a_second_dns_answer_cannot_turn_a_delivery_to_the_local_network(
     real_create_connection = socket.create_connection
     monkeypatch.setattr(socket, "getaddrinfo", rebinding_resolver)
     monkeypatch.setattr(socket, "create_connection", no_route_but_to_loopback)
-    webhook = webhook_create(
-        merchant=merchant,
-        url=f"http://hooks.example:{port}/hook",
-        events=[Event.IMAGE_CLASSIFIED],
-    )
-    delivery = Delivery.objects.create(
-        webhook=webhook, event="image.classified", payload={}
-    )
+    delivery = pending_delivery(merchant, f"http://hooks.example:{port}/hook")
     with pytest.raises(DeliveryFailed):
         delivery_attempt(delivery_id=delivery.pk)
     assert connected == [(public, port)]
