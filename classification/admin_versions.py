@@ -5,6 +5,7 @@ Registered from ``classification.admin``.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -329,6 +330,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "title": "Train a new model version",
             "form": form,
             "opts": self.model._meta,
+            "data_root": settings.VITRINE_TRAINING_DATA_ROOT,
         }
         return TemplateResponse(
             request, "admin/classification/modelversion/train.html", context
@@ -344,7 +346,7 @@ class TrainingForm(forms.Form):
         "fashion-mnist: the four IDX files.",
     )
     data = forms.CharField(
-        required=False, help_text="Folder on the training worker's disk."
+        required=False, help_text="A folder inside the training data folder."
     )
     val_data = forms.CharField(
         required=False, help_text="Folder source only: a validation folder."

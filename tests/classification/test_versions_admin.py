@@ -2,6 +2,7 @@
 
 import re
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.timezone import localtime
 
@@ -68,7 +69,13 @@ def test_the_training_form_queues_a_job_and_shows_its_progress(
     admin_client, shapes_dir, shape_categories, django_capture_on_commit_callbacks
 ):
     url = reverse("admin:classification_modelversion_train")
-    assert admin_client.get(url).status_code == 200
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    form_page = response.content.decode()
+    # Where the job's paths must lie, and the admin's own breadcrumbs and styles.
+    assert f"<code>{settings.VITRINE_TRAINING_DATA_ROOT}</code>" in form_page
+    assert '<ol class="breadcrumbs">' in form_page
+    assert "admin/css/forms.css" in form_page
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             url,
