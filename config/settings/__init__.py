@@ -1,12 +1,18 @@
 """Pick the settings for the environment.
 
-``DJANGO_DEBUG=false`` selects production hardening (and fails fast on missing
-secrets); anything else runs the local, embedded-defaults profile.
+Production is the default: it fails fast on missing secrets. Local mode (debug
+pages, embedded secrets) runs only when asked for with ``DJANGO_DEBUG=true``,
+as `make run` and the tests do.
 """
+
+import os
 
 from config.settings.base import env
 
-if env.bool("DJANGO_DEBUG", default=True):
-    from config.settings.local import *  # noqa: F403
-else:
-    from config.settings.production import *  # noqa: F403
+# Python runs this file before any module of the package: when one of them is
+# the settings module (config.settings.test), it alone decides.
+if os.environ.get("DJANGO_SETTINGS_MODULE", __name__) == __name__:
+    if env.bool("DJANGO_DEBUG", default=False):
+        from config.settings.local import *  # noqa: F403
+    else:
+        from config.settings.production import *  # noqa: F403

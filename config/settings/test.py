@@ -1,8 +1,9 @@
-"""Test settings: fast hashing, temporary media, in-process tasks."""
+"""Test settings: local mode (the tests ask for debug), fast hashing,
+temporary media, in-process tasks."""
 
 import tempfile
 
-from config.settings.base import *  # noqa: F403
+from config.settings.local import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Each test gets a folder of its own (tests/conftest.py); this is the fallback.
