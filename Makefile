@@ -25,7 +25,7 @@ help:
 	@echo "make run    install, migrate, seed the demo merchant, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install and run the whole test suite"
 	@echo "make lint   ruff check and format check"
-	@echo "make worker a Celery worker with the periodic upkeep (needs CELERY_BROKER_URL)"
+	@echo "make worker a local Celery worker with the periodic upkeep (needs CELERY_BROKER_URL)"
 	@echo "make vendor fetch the pinned Chart.js into static/vendor/ (offline installs, browser tests)"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -34,6 +34,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
+
+# Local mode, asked for: production is the default everywhere else (README,
+# "Running on real services").
+run worker: export DJANGO_DEBUG := true
 
 run: $(STAMP)
 	@mkdir -p var

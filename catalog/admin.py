@@ -10,8 +10,7 @@ def thumbnail_html(image: ProductImage | None, size: int = 64) -> str:
         return "—"
     url = reverse("catalog:image-thumbnail", args=[image.pk])
     return format_html(
-        '<img src="{}" width="{}" height="{}" style="object-fit:contain;'
-        'background:#eef0f4;border-radius:4px" alt="">',
+        '<img class="vitrine-thumb" src="{}" width="{}" height="{}" alt="">',
         url,
         size,
         size,

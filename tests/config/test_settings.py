@@ -2,11 +2,15 @@
 required, HTTPS and CSP headers on; each case in a process of its own, with an
 environment that carries none of the developer's project settings."""
 
+import base64
+import hashlib
 import json
 import subprocess
 
 import pytest
+from django.conf import settings
 
+from tests.dashboard.chartjs import local_chartjs
 from tests.services import BIN, ROOT, project_env
 
 STRONG_KEY = "k" * 20 + "-a-random-production-secret-of-enough-length-0123456789"
@@ -203,3 +207,20 @@ def test_a_local_chartjs_copy_needs_no_other_script_origin(tmp_path):
         **PRODUCTION,
     )
     assert shown["csp"]["script-src"] == ["'self'"]
+
+
+def test_seed_demo_is_refused_in_production_mode(tmp_path):
+    result = run_manage("seed_demo", VITRINE_VAR_DIR=str(tmp_path), **PRODUCTION)
+    assert result.returncode != 0
+    assert "local use only: run it with DJANGO_DEBUG=true" in result.stderr
+
+
+def test_collectstatic_keeps_the_vendored_chartjs_as_its_integrity_hash_says(tmp_path):
+    path = local_chartjs()
+    static = {"VITRINE_VAR_DIR": str(tmp_path), "DJANGO_STATIC_ROOT": str(tmp_path)}
+    collected = run_manage("collectstatic", "--noinput", **static, **PRODUCTION)
+    assert collected.returncode == 0, collected.stderr
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())
+    served = (tmp_path / manifest["paths"][path]).read_bytes()
+    digest = base64.b64encode(hashlib.sha384(served).digest()).decode()
+    assert f"sha384-{digest}" == settings.VITRINE_CHARTJS_INTEGRITY

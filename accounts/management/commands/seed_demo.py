@@ -6,19 +6,21 @@ from accounts.services import merchant_create
 
 DEMO_MERCHANT = "Demo Shop"
 DEMO_USERNAME = "demo"
-DEMO_PASSWORD = "vitrine-demo"  # local use only: refused when DEBUG is off
+DEMO_PASSWORD = "vitrine-demo"  # local use only: refused outside local mode
 DEMO_STAFF = "staff"
 
 
 class Command(BaseCommand):
     help = (
         "Create (or reset) the local demo merchant and a staff account, and print "
-        "their logins. Refuses to run with DJANGO_DEBUG=false."
+        "their logins. Runs only in local mode (DJANGO_DEBUG=true), as `make run` does."
     )
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
-            raise CommandError("seed_demo is for local use only (DJANGO_DEBUG=false).")
+            raise CommandError(
+                "seed_demo is for local use only: run it with DJANGO_DEBUG=true."
+            )
         user = User.objects.filter(username=DEMO_USERNAME).first()
         if user is None:
             merchant_create(
