@@ -17,9 +17,9 @@ VAR_DIR = Path(environ.Env().str("VITRINE_VAR_DIR", default=str(BASE_DIR / "var"
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-# Production unless debug is asked for: config/settings/__init__.py reads the
-# same variable to pick local.py or production.py.
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Production unless debug is asked for: config/settings/__init__.py reads
+# DJANGO_DEBUG to pick local.py (which turns this on) or production.py.
+DEBUG = False
 # No default: local.py has a key for this machine, production.py demands one.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
@@ -194,7 +194,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, *script_sources(chartjs_url=VITRINE_CHARTJS_URL)],
     "style-src": [CSP.SELF],
-    # data: for the small SVG icons in the admin's and Swagger UI's style sheets.
+    # data: for the SVG icons inlined in Swagger UI's style sheet.
     "img-src": [
         CSP.SELF,
         "data:",
