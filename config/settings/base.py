@@ -294,6 +294,7 @@ AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ADMIN = False  # the cache handler keeps no rows to show
+AXES_VERBOSE = False  # log lockouts, not a banner at every start
 # A password change revokes the user's API tokens: Django's password_changed()
 # hook, see accounts/passwords.py.
 AUTH_PASSWORD_VALIDATORS += [

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.core.cache import caches
+from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -192,3 +193,34 @@ def test_counts_live_in_redis_where_every_web_process_reads_them(
     # As another web process would: a connection of its own, the same counts.
     caches["default"].close()
     assert page_login(Client(), user.username, PASSWORD).status_code == 429
+
+
+def test_an_operator_lifts_a_lock_by_username_or_address(db, limit):
+    user = UserFactory()
+    for index in range(limit):
+        page_login(Client(REMOTE_ADDR=f"198.51.100.{index + 1}"), user.username, "x")
+    assert page_login(Client(), user.username, PASSWORD).status_code == 429
+    call_command("axes_reset_username", user.username)
+    assert page_login(Client(), user.username, PASSWORD).status_code == 302
+
+    for _ in range(limit):
+        page_login(Client(), "someone-else", "x")
+    assert page_login(Client(), user.username, PASSWORD).status_code == 429
+    call_command("axes_reset_ip", "127.0.0.1")
+    assert page_login(Client(), user.username, PASSWORD).status_code == 302
+
+
+def test_the_deploy_check_asks_for_a_shared_cache(settings):
+    from accounts.checks import sign_in_counts_are_shared
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    assert [m.id for m in sign_in_counts_are_shared(None)] == ["accounts.W001"]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/1",
+        }
+    }
+    assert sign_in_counts_are_shared(None) == []
