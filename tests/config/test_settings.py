@@ -50,6 +50,8 @@ def test_production_check_deploy_is_clean(tmp_path):
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=STRONG_KEY,
         DJANGO_ALLOWED_HOSTS="shop.example",
+        # Production shares counters between processes (accounts.W001).
+        CACHE_URL="redis://127.0.0.1:6379/1",
         VITRINE_VAR_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stderr
