@@ -50,6 +50,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "user",
         "created_at",
         "last_used_at",
+        "expires_at",
         "revoked_at",
     ]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
@@ -62,6 +63,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         "key_hash",
         "created_at",
         "last_used_at",
+        "expires_at",
         "revoked_at",
     ]
     actions = ["revoke"]

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -52,20 +53,42 @@ def _token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class ApiTokenExpired(Exception):
+    """The key is right but the token's lifetime is over."""
+
+    def __init__(self, token: ApiToken) -> None:
+        super().__init__(f"The token expired at {token.expires_at.isoformat()}.")
+        self.token = token
+
+
 def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
-    """Make a token for ``user``; return it with its key, which is not stored."""
+    """Make a token for ``user``; return it with its key, which is not stored.
+
+    With ``VITRINE_API_TOKEN_LIFETIME_DAYS`` above 0 the token expires that many
+    days from now; else it lasts until revoked.
+    """
     key = TOKEN_KEY_PREFIX + secrets.token_urlsafe(32)
+    lifetime_days = settings.VITRINE_API_TOKEN_LIFETIME_DAYS
     token = ApiToken.objects.create(
         user=user,
         name=name.strip()[:100],
         prefix=key[: len(TOKEN_KEY_PREFIX) + 6],
         key_hash=_token_hash(key),
+        expires_at=(
+            timezone.now() + timedelta(days=lifetime_days)
+            if lifetime_days > 0
+            else None
+        ),
     )
     return token, key
 
 
 def api_token_authenticate(*, key: str) -> ApiToken | None:
-    """Return the live token with this key (recording its use), or None."""
+    """Return the live token with this key (recording its use), or None.
+
+    Raise ApiTokenExpired for a token whose lifetime is over, so that its
+    owner is told why it stopped working.
+    """
     token = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=_token_hash(key), revoked_at__isnull=True)
@@ -74,6 +97,8 @@ def api_token_authenticate(*, key: str) -> ApiToken | None:
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
+    if token.expires_at is not None and token.expires_at <= now:
+        raise ApiTokenExpired(token)
     if (
         token.last_used_at is None
         or now - token.last_used_at >= TOKEN_LAST_USED_RESOLUTION
@@ -91,6 +116,16 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
             revoked_at=token.revoked_at
         )
     return token
+
+
+def api_tokens_revoke_all(*, user: User) -> int:
+    """Revoke every live token of ``user``; return how many were live.
+
+    Revoked tokens stay listed, with the time they stopped working.
+    """
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
 
 
 # --- Idempotency keys ---------------------------------------------------------

@@ -109,3 +109,13 @@ def training_data_root(settings, tmp_path_factory):
     """Training jobs may read the tests' temporary folders, and nothing else."""
     settings.VITRINE_TRAINING_DATA_ROOT = str(tmp_path_factory.getbasetemp())
     return tmp_path_factory.getbasetemp()
+
+
+@pytest.fixture(autouse=True)
+def fresh_sign_in_counts():
+    """Each test starts with no failed sign-ins counted (they live in the cache)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -10,8 +10,8 @@ KEYWORDS = ("token", "bearer")
 class ApiTokenAuthentication(authentication.BaseAuthentication):
     """Authenticate with a key made at ``POST /api/v1/auth/token/``.
 
-    ``Bearer`` is accepted as well as ``Token``. A revoked or unknown key is
-    refused with 401, whatever else the request carries.
+    ``Bearer`` is accepted as well as ``Token``. A revoked, expired or unknown
+    key is refused with 401, whatever else the request carries.
     """
 
     def authenticate(self, request):
@@ -28,7 +28,13 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "The token holds characters a key never has."
             ) from error
-        token = services.api_token_authenticate(key=key)
+        try:
+            token = services.api_token_authenticate(key=key)
+        except services.ApiTokenExpired as error:
+            raise exceptions.AuthenticationFailed(
+                f"{error} Make a new one at POST /api/v1/auth/token/.",
+                code="token_expired",
+            ) from error
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         return token.user, token

@@ -27,6 +27,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
             "created_at",
             "last_used_at",
             "revoked_at",
+            "expires_at",
         ]
         read_only_fields = fields
 
@@ -54,3 +55,9 @@ class MeSerializer(serializers.Serializer):
     is_staff = serializers.BooleanField()
     is_reviewer = serializers.BooleanField()
     merchant = MerchantSerializer(allow_null=True)
+
+
+class TokensRevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField(
+        help_text="How many tokens were live and are revoked now."
+    )

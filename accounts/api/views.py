@@ -3,12 +3,13 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import lockout, selectors, services
 from accounts.api import schema  # noqa: F401  (registers the token scheme)
 from accounts.api.permissions import IsStaff
 from accounts.api.serializers import (
@@ -17,6 +18,7 @@ from accounts.api.serializers import (
     MerchantSerializer,
     MeSerializer,
     TokenCreateInputSerializer,
+    TokensRevokedSerializer,
 )
 from accounts.models import ApiToken, Merchant
 
@@ -40,18 +42,30 @@ class TokenCreateView(APIView):
         auth=[],
         description="Answer a new token for the user. The key is in this answer "
         "only; the server keeps just its hash. Wrong credentials answer 401. "
-        "Limited to VITRINE_API_RATE_TOKEN attempts per client address.",
+        "Limited to VITRINE_API_RATE_TOKEN attempts per client address. After "
+        "VITRINE_LOGIN_FAILURE_LIMIT wrong passwords for one username, or from "
+        "one address (counted with the login pages), every attempt answers 429 "
+        "`locked_out` with `Retry-After`, the right password included, until "
+        "the cool-off has passed. With VITRINE_API_TOKEN_LIFETIME_DAYS set, "
+        "the token expires (`expires_at`).",
     )
     def post(self, request):
         data = TokenCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # The DRF request, whose parsed body the lockout reads the username from.
         user = authenticate(
             request,
             username=data.validated_data["username"],
             password=data.validated_data["password"],
         )
+        if lockout.is_locked_out(request):
+            seconds = lockout.retry_after_seconds(request)
+            raise Throttled(
+                wait=seconds, detail=lockout.lockout_message(seconds), code="locked_out"
+            )
         if user is None or not user.is_active:
             raise AuthenticationFailed("Wrong username or password.")
+        lockout.sign_in_succeeded(request=request, user=user)
         token, key = services.api_token_create(
             user=user, name=data.validated_data["name"]
         )
@@ -89,6 +103,19 @@ class ApiTokenViewSet(
     def destroy(self, request, *args, **kwargs):
         services.api_token_revoke(token=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="auth_tokens_revoke_all",
+        request=None,
+        responses={200: TokensRevokedSerializer},
+        description="Revoke every live token of the caller, the one this request "
+        "is made with included: it answers 401 from now on. A browser session "
+        "stays signed in. The tokens stay listed, with `revoked_at`.",
+    )
+    @action(detail=False, methods=["post"], url_path="revoke-all")
+    def revoke_all(self, request):
+        revoked = services.api_tokens_revoke_all(user=request.user)
+        return Response(TokensRevokedSerializer({"revoked": revoked}).data)
 
 
 class MeView(APIView):

@@ -297,6 +297,39 @@ REST_FRAMEWORK = {
 # (redis://...) so that they count together.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
+# --- Sign-in lockout (django-axes) on the login pages, the admin's and the API's
+# token endpoint: failed passwords are counted per username and per client
+# address in the default cache (Redis with CACHE_URL, so that every web process
+# counts together); see accounts/lockout.py.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes requires
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+VITRINE_LOGIN_FAILURE_LIMIT = env.int("VITRINE_LOGIN_FAILURE_LIMIT", default=10)
+VITRINE_LOGIN_COOLOFF_SECONDS = env.int("VITRINE_LOGIN_COOLOFF_SECONDS", default=900)
+VITRINE_LOGIN_COOLOFF_MAX_SECONDS = env.int(
+    "VITRINE_LOGIN_COOLOFF_MAX_SECONDS", default=86400
+)
+AXES_HANDLER = "accounts.lockout.LoginFailureCacheHandler"
+AXES_FAILURE_LIMIT = "accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = False  # the cache handler keeps no rows to show
+AXES_VERBOSE = False  # log lockouts, not a banner at every start
+# A password change revokes the user's API tokens: Django's password_changed()
+# hook, see accounts/passwords.py.
+AUTH_PASSWORD_VALIDATORS += [
+    {"NAME": "accounts.passwords.ApiTokensRevokedOnPasswordChange"}
+]
+# Days an API token is valid from its creation; 0: until revoked.
+VITRINE_API_TOKEN_LIFETIME_DAYS = env.int("VITRINE_API_TOKEN_LIFETIME_DAYS", default=0)
+
 # --- Webhooks.
 VITRINE_WEBHOOK_TIMEOUT = env.float("VITRINE_WEBHOOK_TIMEOUT", default=5.0)
 # Let webhooks call private and loopback addresses (tests, closed networks).

@@ -154,3 +154,67 @@ def test_staff_revoke_a_token_in_the_admin(client, staff_user, merchant_api):
     listing = client.get(reverse("admin:accounts_apitoken_changelist"))
     assert token.prefix in listing.content.decode()
     assert token.key_hash not in listing.content.decode()
+
+
+REVOKE_ALL_URL = "/api/v1/auth/tokens/revoke-all/"
+
+
+def test_revoke_all_ends_every_token_of_the_caller_including_its_own(merchant_user):
+    calling = token_client(merchant_user)
+    second = token_client(merchant_user)
+    ApiToken.objects.filter(user=merchant_user).update(revoked_at=None)
+    already = token_client(merchant_user)
+    already_token = ApiToken.objects.filter(user=merchant_user).latest("pk")
+    already.delete(f"/api/v1/auth/tokens/{already_token.pk}/")
+    others = token_client(UserFactory())
+    response = calling.post(REVOKE_ALL_URL)
+    assert response.status_code == 200
+    assert response.json() == {"revoked": 2}  # the third was revoked already
+    assert_error(calling.get("/api/v1/auth/me/"), 401, "authentication_failed")
+    assert_error(second.get("/api/v1/auth/me/"), 401, "authentication_failed")
+    assert others.get("/api/v1/auth/me/").status_code == 200
+    assert ApiToken.objects.filter(user=merchant_user).count() == 3  # still listed
+
+
+def test_revoke_all_from_the_browser_session_keeps_the_session(merchant_user):
+    api = token_client(merchant_user)
+    browser = APIClient()
+    browser.force_login(merchant_user)
+    response = browser.post(REVOKE_ALL_URL)
+    assert response.json() == {"revoked": 1}
+    assert_error(api.get("/api/v1/auth/me/"), 401)
+    assert browser.get("/api/v1/auth/tokens/").status_code == 200
+
+
+def test_revoke_all_needs_credentials(anon, db):
+    assert_error(anon.post(REVOKE_ALL_URL), 401)
+
+
+def test_tokens_never_expire_by_default(anon, merchant_user):
+    response = anon.post(
+        TOKEN_URL, {"username": merchant_user.username, "password": PASSWORD}
+    )
+    assert response.json()["expires_at"] is None
+
+
+def test_with_a_lifetime_a_token_expires_and_then_answers_401(
+    anon, merchant_user, settings
+):
+    settings.VITRINE_API_TOKEN_LIFETIME_DAYS = 30
+    before = timezone.now()
+    body = anon.post(
+        TOKEN_URL, {"username": merchant_user.username, "password": PASSWORD}
+    ).json()
+    token = ApiToken.objects.get(pk=body["id"])
+    assert token.expires_at - before >= timezone.timedelta(days=30)
+    assert token.expires_at - before < timezone.timedelta(days=30, minutes=1)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {body['key']}")
+    listed = client.get("/api/v1/auth/tokens/").json()["results"]
+    assert listed[0]["expires_at"] == body["expires_at"]
+    ApiToken.objects.filter(pk=token.pk).update(
+        expires_at=timezone.now() - timezone.timedelta(seconds=1)
+    )
+    error = assert_error(client.get("/api/v1/auth/me/"), 401, "token_expired")
+    assert "expired" in error["message"]
+    assert "/api/v1/auth/token/" in error["message"]

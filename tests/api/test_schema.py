@@ -7,6 +7,7 @@ EXPECTED_PATHS = [
     "/api/v1/auth/token/",
     "/api/v1/auth/tokens/",
     "/api/v1/auth/tokens/{id}/",
+    "/api/v1/auth/tokens/revoke-all/",
     "/api/v1/categories/",
     "/api/v1/products/",
     "/api/v1/products/{id}/",

@@ -127,6 +127,8 @@ def test_production_check_deploy_is_clean(tmp_path):
         "--deploy",
         "--fail-level",
         "WARNING",
+        # Production shares counters between processes (accounts.W001).
+        CACHE_URL="redis://127.0.0.1:6379/1",
         VITRINE_VAR_DIR=str(tmp_path),
         **PRODUCTION,
     )
