@@ -180,6 +180,11 @@ def test_an_upload_to_a_failing_receiver_makes_one_attempt_in_the_request(
     )
     assert "500" in delivery.error
     assert delivery.next_attempt_at > delivery.last_attempt_at
+    (logged,) = merchant_api.get(
+        f"/api/v1/webhooks/{delivery.webhook_id}/deliveries/"
+    ).json()["results"]
+    assert (logged["attempts"], logged["status"]) == (1, "pending")
+    assert logged["next_attempt_at"] is not None
 
     # Not due yet: the upkeep leaves it alone.
     assert retry_webhook_deliveries.apply().get() == 0
