@@ -8,6 +8,7 @@ The routes live in ``config/api_urls.py``, the error shape in
 
 import hashlib
 import json
+from collections.abc import Collection
 
 from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -121,11 +122,21 @@ def request_fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
-def idempotent(request: Request, create) -> Response:
+WITHHELD_HEADER = "Idempotent-Withheld"
+
+
+def idempotent(
+    request: Request, create, *, secret_fields: Collection[str] = ()
+) -> Response:
     """Run ``create()`` once per ``Idempotency-Key``; replay its answer on retries.
 
     Only successful answers are stored: a request that failed (invalid data, a
     server error) releases its key, so the client's retry runs again.
+
+    ``secret_fields`` name top-level fields of the answer shown only once (a
+    signing secret, a token's key): they are never stored, so a replay answers
+    without them and names them in the ``Idempotent-Withheld`` header. Whoever
+    lost the first answer rotates the secret (or makes a new token) instead.
     """
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
@@ -148,6 +159,8 @@ def idempotent(request: Request, create) -> Response:
     if record.response_status is not None:
         response = Response(record.response_body, status=record.response_status)
         response["Idempotent-Replayed"] = "true"
+        if secret_fields:
+            response[WITHHELD_HEADER] = ", ".join(secret_fields)
         return response
     try:
         response = create()
@@ -155,7 +168,16 @@ def idempotent(request: Request, create) -> Response:
         account_services.idempotency_record_release(record=record)
         raise
     if 200 <= response.status_code < 300:
-        body = json.loads(json.dumps(response.data, cls=JSONEncoder))
+        stored = response.data
+        if secret_fields:
+            if not isinstance(stored, dict):
+                raise TypeError("secret_fields needs an answer that is an object.")
+            stored = {
+                name: value
+                for name, value in stored.items()
+                if name not in secret_fields
+            }
+        body = json.loads(json.dumps(stored, cls=JSONEncoder))
         account_services.idempotency_record_complete(
             record=record, status=response.status_code, body=body
         )

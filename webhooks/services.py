@@ -9,6 +9,11 @@ the JSON payload with the header::
 
 keyed with the webhook's secret. The receiver recomputes it and rejects old
 timestamps, which defeats replays.
+
+A failed attempt is recorded with the time of the next one (``next_attempt_at``,
+backing off up to MAX_ATTEMPTS); the periodic upkeep (``deliveries_due_claim``,
+run by beat or ``manage.py retry_webhooks``) makes the retries. Retries never
+run inside the request that caused the event, even when tasks run in-process.
 """
 
 import hashlib
@@ -23,6 +28,8 @@ import ssl
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -37,6 +44,13 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Vitrine-Signature"
 USER_AGENT = "Vitrine-Webhooks/1"
+SECRET_BYTES = 32  # 64 hex characters
+# Seven attempts: at once, then after 30 s, 1, 2, 4, 8 and 16 minutes (about
+# half an hour in all); see retry_delay.
+MAX_ATTEMPTS = 7
+# How long a claimed or running attempt keeps its delivery from being due again:
+# longer than an attempt can take (the delivery task's hard time limit, 90 s).
+DELIVERY_LEASE = timedelta(seconds=120)
 
 
 class WebhookError(ValueError):
@@ -62,16 +76,35 @@ def webhook_create(
     active: bool = True,
     user: User | None = None,
 ) -> Webhook:
-    """Subscribe ``url`` to ``events`` for the merchant, with a new secret."""
-    _check_url(url)
+    """Subscribe ``url`` to ``events`` for the merchant, with a new secret.
+
+    The one way a webhook comes to exist (the API and the admin both call it):
+    the URL is checked and the secret generated here, never taken from a caller.
+    """
+    webhook_url_check(url=url)
     return Webhook.objects.create(
         merchant=merchant,
         url=url,
         events=_clean_events(events),
         active=active,
-        secret=secrets.token_hex(32),
+        secret=_new_secret(),
         created_by=user,
     )
+
+
+def webhook_secret_rotate(*, webhook: Webhook) -> Webhook:
+    """Give the webhook a new signing secret; the old one stops signing at once.
+
+    The caller shows the new secret once; it is never readable afterwards.
+    """
+    webhook.secret = _new_secret()
+    webhook.save(update_fields=["secret", "updated_at"])
+    logger.info("webhook %s: secret rotated", webhook.pk)
+    return webhook
+
+
+def _new_secret() -> str:
+    return secrets.token_hex(SECRET_BYTES)
 
 
 def webhook_update(*, webhook: Webhook, **fields) -> Webhook:
@@ -80,7 +113,7 @@ def webhook_update(*, webhook: Webhook, **fields) -> Webhook:
     if unknown:
         raise WebhookError(f"Unknown webhook fields: {', '.join(sorted(unknown))}")
     if "url" in fields:
-        _check_url(fields["url"])
+        webhook_url_check(url=fields["url"])
     if "events" in fields:
         fields["events"] = _clean_events(fields["events"])
     for field, value in fields.items():
@@ -102,7 +135,7 @@ def _clean_events(events: list[str]) -> list[str]:
     return sorted(set(events))
 
 
-def _check_url(url: str) -> list[str] | None:
+def webhook_url_check(*, url: str) -> list[str] | None:
     """Refuse URLs that would make the platform call itself or its network.
 
     Unless VITRINE_WEBHOOK_ALLOW_PRIVATE is set (tests, closed installs), the host
@@ -127,12 +160,51 @@ def _check_url(url: str) -> list[str] | None:
     except OSError as error:
         raise WebhookError(f"The host {parts.hostname!r} does not resolve.") from error
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
+        if not address_is_public(ipaddress.ip_address(info[4][0])):
             raise WebhookError(
                 f"The host {parts.hostname!r} is a private or local address."
             )
     return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits and that
+# ipaddress has no property for: NAT64's well-known prefix (RFC 6052) and the
+# deprecated IPv4-compatible addresses (RFC 4291, ::a.b.c.d).
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+# Local-use NAT64 (RFC 8215): the IPv4 address may sit anywhere after the
+# prefix, and it only ever leads to a network of the operator's own.
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def address_is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether a delivery may connect to ``address``.
+
+    It must be global, and so must any IPv4 address an IPv6 one embeds: a
+    translator or tunnel (NAT64, 6to4, Teredo, a dual stack's mapped form) could
+    otherwise carry the connection to a private IPv4 network. The check does not
+    trust ipaddress's tables for these forms, which vary across Python versions.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _NAT64_LOCAL:
+            return False
+        for embedded in _embedded_ipv4(address):
+            if not embedded.is_global:
+                return False
+    return address.is_global
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    found = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)  # the relay server and the client
+    if address in _NAT64 or address in _IPV4_COMPATIBLE:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
 
 
 # --- Events -------------------------------------------------------------------
@@ -150,12 +222,15 @@ def events_emit(*, event: Event, items: list[tuple[int, dict]]) -> list[Delivery
     subscribed = webhooks_for_event(
         merchant_ids={merchant_id for merchant_id, _ in items}, event=event
     )
-    created_at = timezone.now().isoformat()
+    now = timezone.now()
+    created_at = now.isoformat()
     deliveries = [
         Delivery(
             webhook=webhook,
             event=event,
             payload={"event": str(event), "created_at": created_at, "data": data},
+            # Queued at commit; should that message be lost, upkeep sends it.
+            next_attempt_at=now + DELIVERY_LEASE,
         )
         for merchant_id, data in items
         for webhook in subscribed[merchant_id]
@@ -172,7 +247,7 @@ def _enqueue(delivery_ids: list[int]) -> None:
     from webhooks.tasks import deliver_webhook
 
     for delivery_id in delivery_ids:
-        deliver_webhook.delay(delivery_id)
+        deliver_webhook.delay(delivery_id, 0)
 
 
 def image_classified(*, prediction) -> None:
@@ -256,7 +331,12 @@ def _image_data(image) -> dict:
 
 
 def signature(*, secret: str, timestamp: int, body: bytes) -> str:
-    """The X-Vitrine-Signature header value for ``body`` sent at ``timestamp``."""
+    """The X-Vitrine-Signature header value for ``body`` sent at ``timestamp``.
+
+    An empty key would make the signature one anybody can compute: refuse it.
+    """
+    if not secret:
+        raise WebhookError("The webhook has no signing secret; rotate it.")
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return f"t={timestamp},v1={mac.hexdigest()}"
 
@@ -330,12 +410,18 @@ def _opener(addresses: list[str] | None) -> urllib.request.OpenerDirector:
     )
 
 
-def delivery_attempt(*, delivery_id: int) -> Delivery | None:
-    """POST the delivery once; record the outcome.
+def delivery_attempt(
+    *, delivery_id: int, attempts: int | None = None
+) -> Delivery | None:
+    """POST the delivery once; record the outcome and when to try again.
 
     Return the delivery (None if it is gone). A delivery already made is not sent
-    again. Raise DeliveryFailed when the receiver did not answer 2xx in time.
+    again, and neither is an attempt already made: ``attempts`` is the count the
+    caller saw when it queued this attempt, so of two queued copies of one retry
+    only the first sends. Raise DeliveryFailed when the receiver did not answer
+    2xx in time (``permanent`` once there is no retry left).
     """
+    now = timezone.now()
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update()
@@ -345,30 +431,34 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
         )
         if delivery is None or delivery.status != Delivery.Status.PENDING:
             return delivery
+        if attempts is not None and delivery.attempts != attempts:
+            return delivery
         delivery.attempts += 1
-        delivery.last_attempt_at = timezone.now()
-        delivery.save(update_fields=["attempts", "last_attempt_at"])
+        delivery.last_attempt_at = now
+        # Not due again while this attempt runs (or if its process dies).
+        delivery.next_attempt_at = now + DELIVERY_LEASE
+        delivery.save(update_fields=["attempts", "last_attempt_at", "next_attempt_at"])
     webhook = delivery.webhook
     if not webhook.active:
         _finish(delivery, Delivery.Status.FAILED, None, "The webhook is inactive.")
         return delivery
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
-    request = urllib.request.Request(
-        webhook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "X-Vitrine-Event": delivery.event,
-            "X-Vitrine-Delivery": str(delivery.pk),
-            SIGNATURE_HEADER: signature(
-                secret=webhook.secret, timestamp=int(time.time()), body=body
-            ),
-        },
-    )
     try:
-        addresses = _check_url(webhook.url)
+        request = urllib.request.Request(
+            webhook.url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                "X-Vitrine-Event": delivery.event,
+                "X-Vitrine-Delivery": str(delivery.pk),
+                SIGNATURE_HEADER: signature(
+                    secret=webhook.secret, timestamp=int(time.time()), body=body
+                ),
+            },
+        )
+        addresses = webhook_url_check(url=webhook.url)
         with _opener(addresses).open(
             request, timeout=settings.VITRINE_WEBHOOK_TIMEOUT
         ) as answer:
@@ -377,15 +467,12 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
         _finish(delivery, Delivery.Status.FAILED, None, str(error))
         raise DeliveryFailed(str(error), permanent=True) from error
     except urllib.error.HTTPError as error:
-        _record(delivery, error.code, f"The receiver answered {error.code}.")
-        raise DeliveryFailed(f"HTTP {error.code}") from error
+        _failed(delivery, error.code, f"The receiver answered {error.code}.")
     except (urllib.error.URLError, OSError) as error:
         reason = getattr(error, "reason", error)
-        _record(delivery, None, f"Could not reach the receiver: {reason}")
-        raise DeliveryFailed(str(reason)) from error
+        _failed(delivery, None, f"Could not reach the receiver: {reason}")
     if not 200 <= code < 300:
-        _record(delivery, code, f"The receiver answered {code}.")
-        raise DeliveryFailed(f"HTTP {code}")
+        _failed(delivery, code, f"The receiver answered {code}.")
     _finish(delivery, Delivery.Status.SUCCEEDED, code, "")
     logger.info(
         "delivery %s (%s) to %s: %s", delivery.pk, delivery.event, webhook.pk, code
@@ -393,27 +480,69 @@ def delivery_attempt(*, delivery_id: int) -> Delivery | None:
     return delivery
 
 
-def delivery_give_up(*, delivery_id: int, reason: str) -> None:
-    """Mark a delivery failed for good, keeping the last error if there is one."""
-    delivery = Delivery.objects.filter(pk=delivery_id).first()
-    if delivery is None or delivery.status != Delivery.Status.PENDING:
-        return
-    _finish(
-        delivery,
-        Delivery.Status.FAILED,
-        delivery.response_code,
-        delivery.error or reason,
-    )
-    logger.warning("delivery %s given up: %s", delivery_id, reason)
+def retry_delay(*, attempts: int) -> timedelta:
+    """How long a delivery waits after its ``attempts``-th failed attempt."""
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
 
-def _record(delivery: Delivery, code: int | None, error: str) -> None:
+def deliveries_due_claim(*, limit: int) -> list[tuple[int, int]]:
+    """Claim up to ``limit`` pending deliveries whose next attempt is due.
+
+    Return (delivery id, attempts so far) pairs, oldest due first, for the
+    caller to attempt (``delivery_attempt(delivery_id=, attempts=)``). Claimed
+    rows are not due again for DELIVERY_LEASE, so that upkeep running again
+    meanwhile does not hand them out twice; rows another upkeep is claiming at
+    this moment are skipped, not waited for.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", "attempts")[:limit]
+        )
+        Delivery.objects.filter(pk__in=[pk for pk, _ in due]).update(
+            next_attempt_at=now + DELIVERY_LEASE
+        )
+    return due
+
+
+def _failed(delivery: Delivery, code: int | None, error: str) -> NoReturn:
+    """Record a failed attempt, schedule the next one or give up; raise."""
+    if delivery.attempts >= MAX_ATTEMPTS:
+        _finish(delivery, Delivery.Status.FAILED, code, error)
+        logger.warning(
+            "delivery %s given up after %s attempts: %s",
+            delivery.pk,
+            delivery.attempts,
+            error,
+        )
+        raise DeliveryFailed(error, permanent=True)
+    delay = retry_delay(attempts=delivery.attempts)
     delivery.response_code, delivery.error = code, error[:2000]
-    delivery.save(update_fields=["response_code", "error"])
+    delivery.next_attempt_at = timezone.now() + delay
+    delivery.save(update_fields=["response_code", "error", "next_attempt_at"])
+    logger.info(
+        "delivery %s failed (%s); next attempt in %s s",
+        delivery.pk,
+        error,
+        int(delay.total_seconds()),
+    )
+    raise DeliveryFailed(error)
 
 
 def _finish(delivery: Delivery, status: str, code: int | None, error: str) -> None:
     delivery.status, delivery.response_code, delivery.error = status, code, error[:2000]
+    delivery.next_attempt_at = None
     if status == Delivery.Status.SUCCEEDED:
         delivery.delivered_at = timezone.now()
-    delivery.save(update_fields=["status", "response_code", "error", "delivered_at"])
+    delivery.save(
+        update_fields=[
+            "status",
+            "response_code",
+            "error",
+            "delivered_at",
+            "next_attempt_at",
+        ]
+    )

@@ -8,29 +8,37 @@ from webhooks import services
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 6  # seven attempts over about an hour and a half
+# Due deliveries handed out per upkeep run. Each becomes its own task, so a run
+# is a single query and a batch of messages; a full batch queues the next run.
+RETRY_BATCH = 200
 
 
 @shared_task(
-    bind=True,
     name="webhooks.tasks.deliver_webhook",
     acks_late=True,
-    max_retries=MAX_RETRIES,
     soft_time_limit=60,
     time_limit=90,
 )
-def deliver_webhook(self, delivery_id: int) -> None:
-    """Send one webhook delivery (service: delivery_attempt), retrying failures."""
+def deliver_webhook(delivery_id: int, attempts: int | None = None) -> None:
+    """Make one attempt at a delivery (service: delivery_attempt).
+
+    A failure is recorded with the time of the next attempt, which the periodic
+    retry_webhook_deliveries makes: no retry waits in the broker, nor, when tasks
+    run in-process, in the web request that caused the event.
+    """
     try:
-        services.delivery_attempt(delivery_id=delivery_id)
+        services.delivery_attempt(delivery_id=delivery_id, attempts=attempts)
     except services.DeliveryFailed as error:
-        if error.permanent:
-            return
-        if self.request.retries >= MAX_RETRIES:
-            services.delivery_give_up(delivery_id=delivery_id, reason=str(error))
-            return
-        countdown = min(30 * 2**self.request.retries, 3600)
-        logger.info(
-            "delivery %s failed (%s); retry in %s s", delivery_id, error, countdown
-        )
-        raise self.retry(exc=error, countdown=countdown) from error
+        logger.info("delivery %s failed: %s", delivery_id, error)
+
+
+@shared_task(bind=True, name="webhooks.tasks.retry_webhook_deliveries")
+def retry_webhook_deliveries(self) -> int:
+    """Queue an attempt for each delivery whose retry is due (periodic, by beat;
+    service: deliveries_due_claim). Return how many were queued."""
+    due = services.deliveries_due_claim(limit=RETRY_BATCH)
+    for delivery_id, attempts in due:
+        deliver_webhook.delay(delivery_id, attempts)
+    if len(due) == RETRY_BATCH and not self.request.is_eager:
+        self.apply_async()
+    return len(due)

@@ -245,7 +245,8 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Upkeep for `celery -A config beat` (or a worker started with --beat); the same
-# jobs are the requeue_stuck and purge_idempotency_keys commands, for cron.
+# jobs are the requeue_stuck, purge_idempotency_keys and retry_webhooks commands,
+# for cron.
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-images": {
         "task": "classification.tasks.requeue_stuck_images",
@@ -254,6 +255,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {
         "task": "accounts.tasks.purge_idempotency_keys",
         "schedule": 3600,
+    },
+    # Failed webhook deliveries wait here, never in a request (first retry: 30 s).
+    "retry-webhook-deliveries": {
+        "task": "webhooks.tasks.retry_webhook_deliveries",
+        "schedule": 30,
     },
 }
 

@@ -1,5 +1,6 @@
 """An Idempotency-Key makes a retried create safe."""
 
+import json
 from datetime import timedelta
 
 from django.utils import timezone
@@ -122,3 +123,30 @@ def test_the_purge_command_deletes_expired_records(merchant_api):
     call_command("purge_idempotency_keys", stdout=out)
     assert "Deleted 1" in out.getvalue()
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_a_replayed_webhook_create_neither_stores_nor_answers_the_secret(
+    merchant_api, settings
+):
+    from webhooks.models import Webhook
+
+    settings.VITRINE_WEBHOOK_ALLOW_PRIVATE = True
+    data = {"url": "http://127.0.0.1:9/hook", "events": ["image.classified"]}
+    first = merchant_api.post("/api/v1/webhooks/", data, HTTP_IDEMPOTENCY_KEY="hook-1")
+    assert first.status_code == 201, first.content
+    secret = Webhook.objects.get().secret
+    assert first.json()["secret"] == secret
+    record = IdempotencyRecord.objects.get(key="hook-1")
+    assert record.response_status == 201
+    assert "secret" not in record.response_body
+    assert secret not in json.dumps(record.response_body)
+    assert record.response_body["id"] == first.json()["id"]
+
+    again = merchant_api.post("/api/v1/webhooks/", data, HTTP_IDEMPOTENCY_KEY="hook-1")
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again["Idempotent-Withheld"] == "secret"
+    assert "secret" not in again.json()
+    assert secret not in again.content.decode()
+    assert again.json() == {k: v for k, v in first.json().items() if k != "secret"}
+    assert Webhook.objects.count() == 1

@@ -6,9 +6,13 @@ import json
 import socket
 import time
 import urllib.request
+from datetime import timedelta
+from io import StringIO
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
 from catalog.services import image_upload
 from classification.services.reviews import prediction_review
@@ -17,11 +21,14 @@ from tests.classification import queue_data
 from tests.images import photo_jpeg
 from webhooks.models import Delivery, Event
 from webhooks.services import (
+    MAX_ATTEMPTS,
     DeliveryFailed,
+    deliveries_due_claim,
     delivery_attempt,
     event_emit,
     webhook_create,
 )
+from webhooks.tasks import retry_webhook_deliveries
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
@@ -32,7 +39,10 @@ def pending_delivery(merchant, url: str) -> Delivery:
         merchant=merchant, url=url, events=[Event.IMAGE_CLASSIFIED]
     )
     return Delivery.objects.create(
-        webhook=webhook, event="image.classified", payload={}
+        webhook=webhook,
+        event="image.classified",
+        payload={},
+        next_attempt_at=timezone.now(),
     )
 
 
@@ -139,40 +149,128 @@ def test_only_the_merchants_subscribed_active_webhooks_get_the_event(
     assert receiver.received == []
 
 
-def test_a_failing_receiver_is_retried_until_it_answers(
-    merchant, receiver, django_capture_on_commit_callbacks
-):
-    receiver.answers = [500, 503]
-    webhook_create(merchant=merchant, url=receiver.url, events=[Event.IMAGE_CLASSIFIED])
-    with django_capture_on_commit_callbacks(execute=True):
-        (delivery,) = event_emit(
-            merchant_id=merchant.pk, event=Event.IMAGE_CLASSIFIED, data={"n": 1}
-        )
-    delivery.refresh_from_db()
-    assert len(receiver.received) == 3
-    assert (delivery.status, delivery.attempts, delivery.response_code) == (
-        Delivery.Status.SUCCEEDED,
-        3,
-        200,
+def make_due(delivery: Delivery) -> None:
+    """As if the delivery's retry time had come."""
+    Delivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
     )
 
 
-def test_a_receiver_that_never_answers_2xx_is_given_up_with_its_last_error(
-    merchant, receiver, django_capture_on_commit_callbacks
+def test_an_upload_to_a_failing_receiver_makes_one_attempt_in_the_request(
+    merchant, merchant_api, receiver, django_capture_on_commit_callbacks
 ):
-    from webhooks.tasks import MAX_RETRIES
-
-    receiver.answers = [500] * (MAX_RETRIES + 1)
+    """In-process tasks: the failure is logged and the retry left to the upkeep,
+    not made (seven times, with waits) inside the merchant's upload."""
+    receiver.answers = [500]
     webhook_create(merchant=merchant, url=receiver.url, events=[Event.IMAGE_CLASSIFIED])
+    product = ProductFactory(merchant=merchant, sku="CUP")
     with django_capture_on_commit_callbacks(execute=True):
-        (delivery,) = event_emit(
-            merchant_id=merchant.pk, event=Event.IMAGE_CLASSIFIED, data={}
+        response = merchant_api.post(
+            f"/api/v1/products/{product.pk}/images/",
+            {"file": [upload(photo_jpeg("coffee"), "cup.jpg")]},
+            format="multipart",
         )
+    assert response.status_code == 202, response.content
+    assert len(receiver.received) == 1
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == (
+        Delivery.Status.PENDING,
+        1,
+        500,
+    )
+    assert "500" in delivery.error
+    assert delivery.next_attempt_at > delivery.last_attempt_at
+    (logged,) = merchant_api.get(
+        f"/api/v1/webhooks/{delivery.webhook_id}/deliveries/"
+    ).json()["results"]
+    assert (logged["attempts"], logged["status"]) == (1, "pending")
+    assert logged["next_attempt_at"] is not None
+
+    # Not due yet: the upkeep leaves it alone.
+    assert retry_webhook_deliveries.apply().get() == 0
+    assert len(receiver.received) == 1
+    # Its time comes; the receiver now answers 200.
+    make_due(delivery)
+    assert retry_webhook_deliveries.apply().get() == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == (
+        Delivery.Status.SUCCEEDED,
+        2,
+        200,
+    )
+    assert delivery.next_attempt_at is None
+    assert len(receiver.received) == 2
+    verify(receiver.received[1], delivery.webhook.secret)
+    # Delivered: a later upkeep sends nothing more.
+    assert retry_webhook_deliveries.apply().get() == 0
+    assert len(receiver.received) == 2
+
+
+def test_retries_back_off_and_a_receiver_that_never_answers_2xx_is_given_up(
+    merchant, receiver
+):
+    receiver.answers = [500] * MAX_ATTEMPTS
+    delivery = pending_delivery(merchant, receiver.url)
+    with pytest.raises(DeliveryFailed):
+        delivery_attempt(delivery_id=delivery.pk)
+    waits = []
+    for _ in range(MAX_ATTEMPTS - 1):
+        delivery.refresh_from_db()
+        waits.append(delivery.next_attempt_at - delivery.last_attempt_at)
+        make_due(delivery)
+        assert retry_webhook_deliveries.apply().get() == 1
+    assert [round(wait.total_seconds()) for wait in waits] == [
+        30,
+        60,
+        120,
+        240,
+        480,
+        960,
+    ]
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.FAILED
-    assert delivery.attempts == MAX_RETRIES + 1
+    assert delivery.attempts == MAX_ATTEMPTS == len(receiver.received)
     assert delivery.response_code == 500
     assert "500" in delivery.error
+    assert delivery.next_attempt_at is None
+
+
+def test_an_attempt_queued_twice_is_made_once(merchant, receiver):
+    receiver.answers = [500, 500]
+    delivery = pending_delivery(merchant, receiver.url)
+    with pytest.raises(DeliveryFailed):
+        delivery_attempt(delivery_id=delivery.pk)
+    make_due(delivery)
+    (claimed,) = deliveries_due_claim(limit=10)
+    assert claimed == (delivery.pk, 1)
+    # Claimed: a second upkeep run meanwhile does not hand it out again.
+    assert deliveries_due_claim(limit=10) == []
+    with pytest.raises(DeliveryFailed):
+        delivery_attempt(delivery_id=delivery.pk, attempts=1)
+    # A second copy of the same attempt (a message delivered twice) sends nothing.
+    delivery_attempt(delivery_id=delivery.pk, attempts=1)
+    assert len(receiver.received) == 2
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2
+
+
+def test_the_retry_command_delivers_what_is_due(merchant, receiver):
+    receiver.answers = [503]
+    due = pending_delivery(merchant, receiver.url)
+    with pytest.raises(DeliveryFailed):
+        delivery_attempt(delivery_id=due.pk)
+    make_due(due)
+    later = pending_delivery(merchant, receiver.url)
+    Delivery.objects.filter(pk=later.pk).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    out = StringIO()
+    call_command("retry_webhooks", stdout=out)
+    assert "1 delivery attempted: 1 delivered" in out.getvalue()
+    due.refresh_from_db()
+    later.refresh_from_db()
+    assert (due.status, due.attempts) == (Delivery.Status.SUCCEEDED, 2)
+    assert (later.status, later.attempts) == (Delivery.Status.PENDING, 0)
 
 
 def test_an_unreachable_receiver_is_logged(merchant, db):

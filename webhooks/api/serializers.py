@@ -61,6 +61,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "payload",
             "created_at",
             "last_attempt_at",
+            "next_attempt_at",
             "delivered_at",
         ]
         read_only_fields = fields

@@ -1,5 +1,6 @@
 """Merchants' webhooks over the API; another merchant's answer 404."""
 
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -23,6 +24,13 @@ def _invalid(error: services.WebhookError) -> ValidationError:
     return ValidationError({"non_field_errors": [str(error)]})
 
 
+def _with_secret(webhook: Webhook, code: int) -> Response:
+    """The webhook with its secret, in an answer no cache keeps."""
+    response = Response(WebhookCreatedSerializer(webhook).data, status=code)
+    add_never_cache_headers(response)
+    return response
+
+
 @extend_schema_view(
     list=extend_schema(description="The merchant's webhooks (staff: all)."),
     retrieve=extend_schema(description="One webhook (its secret is not shown)."),
@@ -31,7 +39,10 @@ def _invalid(error: services.WebhookError) -> ValidationError:
         "secret, shown only this once. Each delivery is a POST of JSON signed "
         "in `X-Vitrine-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "
         '"<t>.<body>" with the secret>`; a delivery not answered 2xx is retried '
-        "with backoff (about 7 attempts over 1.5 hours).",
+        "by the periodic upkeep with backoff (7 attempts over about half an "
+        "hour). A retry with the same `Idempotency-Key` answers the webhook "
+        "without its secret (header `Idempotent-Withheld: secret`): rotate it "
+        "to get a new one.",
         request=WebhookInputSerializer,
         responses={201: WebhookCreatedSerializer},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
@@ -60,7 +71,9 @@ class WebhookViewSet(viewsets.ModelViewSet):
         )
 
     def create(self, request, *args, **kwargs):
-        return idempotent(request, lambda: self._create(request))
+        return idempotent(
+            request, lambda: self._create(request), secret_fields=("secret",)
+        )
 
     def _create(self, request):
         data = WebhookInputSerializer(data=request.data)
@@ -80,9 +93,7 @@ class WebhookViewSet(viewsets.ModelViewSet):
             )
         except services.WebhookError as error:
             raise _invalid(error) from error
-        return Response(
-            WebhookCreatedSerializer(webhook).data, status=status.HTTP_201_CREATED
-        )
+        return _with_secret(webhook, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         webhook = self.get_object()
@@ -105,6 +116,25 @@ class WebhookViewSet(viewsets.ModelViewSet):
     def destroy(self, request, *args, **kwargs):
         services.webhook_delete(webhook=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="webhooks_rotate_secret",
+        request=None,
+        responses=WebhookCreatedSerializer,
+        description="Replace the webhook's signing secret and answer the new one, "
+        "shown only this once. Deliveries are signed with it from now on; the old "
+        "secret stops working at once.",
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="rotate-secret",
+        filterset_class=None,
+        ordering_fields=[],
+    )
+    def rotate_secret(self, request, pk=None):
+        webhook = services.webhook_secret_rotate(webhook=self.get_object())
+        return _with_secret(webhook, status.HTTP_200_OK)
 
     @extend_schema(
         operation_id="webhooks_deliveries",
