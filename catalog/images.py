@@ -150,8 +150,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
     if mode == "RGB" and not image.has_transparency_data:
         return image
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        image = _deep_to_l(image)
-        mode = "L"
+        return _deep_to_rgb(image)
     if mode == "P":
         image = image.convert("RGBA")
         mode = "RGBA"
@@ -164,14 +163,14 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _deep_to_l(image: Image.Image) -> Image.Image:
-    """Scale a 16-bit (or 32-bit) single-band image to 8 bits, a band of rows at a
-    time: 16-bit values over their full range (v // 257), 32-bit ones over 0..max.
-    """
+def _deep_to_rgb(image: Image.Image) -> Image.Image:
+    """Scale a 16-bit (or 32-bit) single-band image to 8-bit RGB, a band of rows at
+    a time: 16-bit values over their full range (v // 257), 32-bit ones over
+    0..max. Bands go straight into the RGB result: no full-size 8-bit copy."""
     width, height = image.size
     sixteen = image.mode.startswith("I;16")
     top = 65535.0 if sixteen else max(float(image.getextrema()[1]), 1.0)
-    out = Image.new("L", image.size)
+    out = Image.new("RGB", image.size)
     rows = max(1, _BAND_PIXELS // width)
     for start in range(0, height, rows):
         band = np.asarray(image.crop((0, start, width, min(start + rows, height))))
@@ -180,7 +179,7 @@ def _deep_to_l(image: Image.Image) -> Image.Image:
             scaled = (band // 257).astype(np.uint8)
         else:
             scaled = np.clip(band / top * 255.0, 0, 255).astype(np.uint8)
-        out.paste(Image.fromarray(scaled, mode="L"), (0, start))
+        out.paste(Image.fromarray(scaled, mode="L").convert("RGB"), (0, start))
     return out
 
 
@@ -189,14 +188,17 @@ def make_thumbnail(image: Image.Image, *, size: int) -> bytes:
     width, height = image.size
     scale = min(size / width, size / height, 1.0)
     target = (max(1, round(width * scale)), max(1, round(height * scale)))
-    # A resized image of its own, not a resized full-size copy; reducing by a
-    # whole factor first makes LANCZOS on a 50-megapixel photo a fraction of a
-    # second.
-    thumb = (
-        image
-        if target == image.size
-        else image.resize(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
-    )
+    thumb = image if target == image.size else shrink(image, target)
     out = io.BytesIO()
     thumb.save(out, format="WEBP", quality=82, method=4)
     return out.getvalue()
+
+
+def shrink(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """Resize ``image`` down to ``size`` with LANCZOS, into an image of its own.
+
+    Reducing by a whole factor first (to within 3x of the size, where the result
+    cannot be told from LANCZOS all the way) makes a 50-megapixel photo take a
+    fraction of a second, and no full-size copy is made.
+    """
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)

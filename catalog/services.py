@@ -13,10 +13,9 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from PIL import Image
 
 from accounts.models import Merchant, User
-from catalog.images import ImageRejected, decode_image, make_thumbnail
+from catalog.images import ImageRejected, decode_image, make_thumbnail, shrink
 from catalog.models import (
     Category,
     CategorySource,
@@ -154,13 +153,26 @@ class PreparedImage:
 
 def image_prepare(*, upload: UploadedFile) -> PreparedImage:
     """Read and decode ``upload`` once: raise ImageRejected for a file that is too
-    large or not a usable image, else return what image_store needs."""
+    large or not a usable image, else return what images_store needs."""
     data = _read_upload(upload)
     decoded = decode_image(
         data,
         max_pixels=settings.VITRINE_UPLOAD_MAX_PIXELS,
         max_decoded_bytes=settings.VITRINE_UPLOAD_MAX_DECODED_BYTES,
     )
+    # One pass over the full picture: the thumbnail and the hash are made from
+    # a copy a few times larger than the thumbnail.
+    size = settings.VITRINE_THUMBNAIL_SIZE
+    picture = decoded.image
+    if max(picture.size) > 4 * size:
+        scale = 4 * size / max(picture.size)
+        picture = shrink(
+            picture,
+            (
+                max(1, round(picture.width * scale)),
+                max(1, round(picture.height * scale)),
+            ),
+        )
     return PreparedImage(
         upload=upload,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -169,8 +181,8 @@ def image_prepare(*, upload: UploadedFile) -> PreparedImage:
         width=decoded.width,
         height=decoded.height,
         byte_size=len(data),
-        thumbnail=make_thumbnail(decoded.image, size=settings.VITRINE_THUMBNAIL_SIZE),
-        phash=_perceptual_hash(decoded.image),
+        thumbnail=make_thumbnail(picture, size=size),
+        phash=_perceptual_hash(picture),
     )
 
 
@@ -317,11 +329,7 @@ def _perceptual_hash(image) -> str:
     # Imported on first use: imagehash pulls in SciPy, which only uploads need.
     import imagehash
 
-    # imagehash shrinks to 32x32 with LANCZOS; reducing by whole factors first
-    # (3x above that size, indistinguishable in the hash) takes a 50-megapixel
-    # photo from about a second to a few milliseconds.
-    small = image.resize((32, 32), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return str(imagehash.phash(small))
+    return str(imagehash.phash(shrink(image, (32, 32))))
 
 
 def _image_for_bytes(
