@@ -212,9 +212,9 @@ def child(path: Path) -> None:
     page = os.sysconf("SC_PAGE_SIZE")
     with open("/proc/self/statm") as statm:
         before = int(statm.read().split()[1]) * page
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     response = post(path.name, data)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(
         json.dumps(
@@ -223,6 +223,7 @@ def child(path: Path) -> None:
                 "body": response.content.decode()[:300],
                 "extra": peak - before,
                 "seconds": seconds,
+                "cpu": cpu,
             }
         )
     )
@@ -275,7 +276,7 @@ def main() -> int:
                 f"{name:32} {pixels / 1e6:5.1f} MP  {path.stat().st_size / 1e6:6.2f} MB"
                 f"  HTTP {result['status']}  peak extra {result['extra'] / 1e6:7.0f} MB"
                 f" = {ratio:4.2f}x its 8-bit RGB ({rgb / 1e6:.0f} MB)"
-                f"  {result['seconds']:5.2f} s"
+                f"  {result['seconds']:5.2f} s ({result['cpu']:.2f} s CPU)"
             )
             if result["status"] >= 300:
                 print(f"    answer: {result['body']}")

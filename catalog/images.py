@@ -154,7 +154,12 @@ def to_rgb(image: Image.Image) -> Image.Image:
     if mode == "P":
         image = image.convert("RGBA")
         mode = "RGBA"
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or image.has_transparency_data:
+    if mode == "LA":
+        # Flattened in one band, then widened: a fraction of an RGBA copy.
+        gray = Image.new("L", image.size, 255)
+        gray.paste(image, mask=image)
+        return gray.convert("RGB")
+    if mode in ("RGBA", "PA", "RGBa", "La") or image.has_transparency_data:
         rgba = image if mode == "RGBA" else image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         # An RGBA mask is its alpha band: no separate copy of the channel.

@@ -189,3 +189,18 @@ def test_16_bit_conversion_needs_no_whole_image_float_arrays():
         tracemalloc.stop()
     assert decoded.image.getpixel((size - 1, size - 1))[0] == (size - 1) * 20 // 257
     assert peak < size * size, f"{peak / 1e6:.1f} MB for a 9 MB picture"
+
+
+def test_grayscale_with_alpha_is_flattened_onto_white():
+    image = Image.new("LA", (10, 10), (0, 0))
+    image.putpixel((0, 0), (40, 255))
+    image.putpixel((1, 0), (0, 128))
+    decoded = decode_image(encode(image, "PNG"), max_pixels=LIMIT)
+    assert decoded.image.getpixel((5, 5)) == (255, 255, 255)
+    assert decoded.image.getpixel((0, 0)) == (40, 40, 40)
+    # Half-transparent black on white: the same blend as through RGBA.
+    rgba = Image.new("RGB", (1, 1), (255, 255, 255))
+    rgba.paste(
+        Image.new("RGBA", (1, 1), (0, 0, 0, 128)), mask=Image.new("L", (1, 1), 128)
+    )
+    assert decoded.image.getpixel((1, 0)) == rgba.getpixel((0, 0))
