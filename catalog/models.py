@@ -79,6 +79,20 @@ class Product(models.Model):
         return f"{self.name} ({self.sku})"
 
 
+def image_storage_keys(
+    *, merchant_id: int, sha256: str, extension: str
+) -> tuple[str, str]:
+    """Return the keys of an image's bytes and of its thumbnail.
+
+    Content-addressed within one merchant: no stored object is ever shared with
+    another merchant, so deleting one merchant's photo cannot remove another's.
+    Images stored before keys named the merchant (``images/<sha[:2]>/...``) keep
+    their keys: the row holds the name.
+    """
+    folder = f"{merchant_id}/{sha256[:2]}/{sha256}"
+    return f"images/{folder}.{extension}", f"thumbnails/{folder}.webp"
+
+
 class ImageStatus(models.TextChoices):
     PENDING = "pending", "Waiting to be classified"
     PROCESSING = "processing", "Being classified"
@@ -89,7 +103,8 @@ class ImageStatus(models.TextChoices):
 
 
 class ProductImage(models.Model):
-    """An uploaded photo, stored once under a key derived from its SHA-256."""
+    """An uploaded photo, stored once per merchant under a key derived from its
+    SHA-256 (see image_storage_keys)."""
 
     product = models.ForeignKey(
         Product, on_delete=models.CASCADE, related_name="images"

@@ -2,20 +2,28 @@
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Merchant, User
-from catalog.images import ImageRejected, decode_image, make_thumbnail
-from catalog.models import Category, CategorySource, ImageStatus, Product, ProductImage
+from catalog.images import ImageRejected, decode_image, make_thumbnail, shrink
+from catalog.models import (
+    Category,
+    CategorySource,
+    ImageStatus,
+    Product,
+    ProductImage,
+    image_storage_keys,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -117,11 +125,82 @@ def products_set_categories(
 
 def product_delete(*, product: Product) -> None:
     """Delete a product with its images, and stored files no one else uses."""
-    keys = list(product.images.values_list("file", "thumbnail"))
-    product.delete()
-    transaction.on_commit(
-        lambda: _delete_unreferenced([k for pair in keys for k in pair])
+    stored = list(
+        product.images.values_list("merchant_id", "sha256", "file", "thumbnail")
     )
+    product.delete()
+    transaction.on_commit(lambda: _files_release(stored))
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """An upload that passed every check, with what storing it needs.
+
+    The decoded picture itself is not kept: its thumbnail and perceptual hash are
+    made while it is decoded, once, so checking many files holds one in memory.
+    """
+
+    upload: UploadedFile
+    sha256: str
+    format: str
+    extension: str
+    width: int
+    height: int
+    byte_size: int
+    thumbnail: bytes
+    phash: str
+
+
+def image_prepare(*, upload: UploadedFile) -> PreparedImage:
+    """Read and decode ``upload`` once: raise ImageRejected for a file that is too
+    large or not a usable image, else return what images_store needs."""
+    data = _read_upload(upload)
+    decoded = decode_image(
+        data,
+        max_pixels=settings.VITRINE_UPLOAD_MAX_PIXELS,
+        max_decoded_bytes=settings.VITRINE_UPLOAD_MAX_DECODED_BYTES,
+    )
+    # One pass over the full picture: the thumbnail and the hash are made from
+    # a copy a few times larger than the thumbnail.
+    size = settings.VITRINE_THUMBNAIL_SIZE
+    picture = decoded.image
+    if max(picture.size) > 4 * size:
+        scale = 4 * size / max(picture.size)
+        picture = shrink(
+            picture,
+            (
+                max(1, round(picture.width * scale)),
+                max(1, round(picture.height * scale)),
+            ),
+        )
+    return PreparedImage(
+        upload=upload,
+        sha256=hashlib.sha256(data).hexdigest(),
+        format=decoded.format,
+        extension=decoded.extension,
+        width=decoded.width,
+        height=decoded.height,
+        byte_size=len(data),
+        thumbnail=make_thumbnail(picture, size=size),
+        phash=_perceptual_hash(picture),
+    )
+
+
+def images_store(
+    *, product: Product, prepared: Sequence[PreparedImage], user: User | None
+) -> list[tuple[ProductImage, bool]]:
+    """Store and register checked photos for ``product``, in one transaction.
+
+    Return each image and whether it is new: bytes the merchant already stored
+    return the image that has them. Classification is queued once the
+    transaction commits.
+    """
+    merchant_id = product.merchant_id
+    with transaction.atomic():
+        # Taken in one order, so two requests sharing photos cannot deadlock.
+        for sha256 in sorted({p.sha256 for p in prepared}):
+            _lock_bytes(merchant_id=merchant_id, sha256=sha256)
+        return [_image_store(product=product, prepared=p, user=user) for p in prepared]
 
 
 def image_upload(
@@ -129,35 +208,48 @@ def image_upload(
 ) -> tuple[ProductImage, bool]:
     """Check, store and register one uploaded photo for ``product``.
 
-    Return the image and whether it is new: the same bytes uploaded again for the
-    same merchant return the image already stored. Raise ImageRejected for a file
-    that is too large or not a usable image; nothing is stored then. The
-    classification is queued once the transaction commits.
+    Return the image and whether it is new (see images_store). Raise
+    ImageRejected for a file that is too large or not a usable image; nothing is
+    stored then.
     """
-    data = _read_upload(upload)
-    sha256 = hashlib.sha256(data).hexdigest()
-    existing = _image_for_bytes(merchant_id=product.merchant_id, sha256=sha256)
+    prepared = image_prepare(upload=upload)
+    return images_store(product=product, prepared=[prepared], user=user)[0]
+
+
+def _image_store(
+    *, product: Product, prepared: PreparedImage, user: User | None
+) -> tuple[ProductImage, bool]:
+    # Runs under _lock_bytes. The row lock waits for a delete of the same bytes
+    # in flight: once it commits, the row is gone and the bytes are stored anew.
+    existing = _image_for_bytes(
+        merchant_id=product.merchant_id, sha256=prepared.sha256, lock=True
+    )
     if existing:
         return existing, False
-
-    decoded = decode_image(data, max_pixels=settings.VITRINE_UPLOAD_MAX_PIXELS)
-    key = f"images/{sha256[:2]}/{sha256}.{decoded.extension}"
-    thumb_key = f"thumbnails/{sha256[:2]}/{sha256}.webp"
-    thumb = make_thumbnail(decoded.image, size=settings.VITRINE_THUMBNAIL_SIZE)
+    data = _read_upload(prepared.upload)
+    if hashlib.sha256(data).hexdigest() != prepared.sha256:
+        raise ImageRejected(
+            "corrupt_image", "The file changed while it was being uploaded."
+        )
+    key, thumb_key = image_storage_keys(
+        merchant_id=product.merchant_id,
+        sha256=prepared.sha256,
+        extension=prepared.extension,
+    )
     _store(key, data)
-    _store(thumb_key, thumb)
+    _store(thumb_key, prepared.thumbnail)
     image = ProductImage(
         product=product,
         merchant_id=product.merchant_id,
         file=key,
         thumbnail=thumb_key,
-        sha256=sha256,
-        phash=_perceptual_hash(decoded.image),
-        width=decoded.width,
-        height=decoded.height,
-        format=decoded.format,
-        byte_size=len(data),
-        original_name=(upload.name or "")[:255],
+        sha256=prepared.sha256,
+        phash=prepared.phash,
+        width=prepared.width,
+        height=prepared.height,
+        format=prepared.format,
+        byte_size=prepared.byte_size,
+        original_name=(prepared.upload.name or "")[:255],
         uploaded_by=user,
         status=ImageStatus.PENDING,
     )
@@ -165,21 +257,17 @@ def image_upload(
         with transaction.atomic():
             image.save()
     except IntegrityError:
-        # The same bytes won a race from another request: theirs is the image.
-        existing = _image_for_bytes(merchant_id=product.merchant_id, sha256=sha256)
+        # Only a writer that skipped the lock can get here; its row has the
+        # same keys, so the files just written are its files too.
+        existing = _image_for_bytes(
+            merchant_id=product.merchant_id, sha256=prepared.sha256
+        )
         if existing:
             return existing, False
-        _delete_unreferenced([key, thumb_key])
         raise
     image_enqueue_classification(image=image)
     logger.info("image %s stored for product %s (%s)", image.pk, product.pk, key)
     return image, True
-
-
-def image_check(*, upload: UploadedFile) -> None:
-    """Raise ImageRejected unless ``upload`` would be accepted by image_upload."""
-    decode_image(_read_upload(upload), max_pixels=settings.VITRINE_UPLOAD_MAX_PIXELS)
-    upload.seek(0)
 
 
 def _read_upload(upload: UploadedFile) -> bytes:
@@ -225,9 +313,9 @@ def images_set_status(*, image_ids: Iterable[int], status: ImageStatus) -> None:
 
 def image_delete(*, image: ProductImage) -> None:
     """Delete one image, and its stored files if no other image uses them."""
-    keys = [image.file.name, image.thumbnail.name]
+    stored = [(image.merchant_id, image.sha256, image.file.name, image.thumbnail.name)]
     image.delete()
-    transaction.on_commit(lambda: _delete_unreferenced(keys))
+    transaction.on_commit(lambda: _files_release(stored))
 
 
 def _predictions_reassess(product: Product) -> None:
@@ -241,31 +329,61 @@ def _perceptual_hash(image) -> str:
     # Imported on first use: imagehash pulls in SciPy, which only uploads need.
     import imagehash
 
-    return str(imagehash.phash(image))
+    return str(imagehash.phash(shrink(image, (32, 32))))
 
 
-def _image_for_bytes(*, merchant_id: int, sha256: str) -> ProductImage | None:
-    return (
-        ProductImage.objects.select_related("product")
-        .filter(merchant_id=merchant_id, sha256=sha256)
-        .first()
+def _image_for_bytes(
+    *, merchant_id: int, sha256: str, lock: bool = False
+) -> ProductImage | None:
+    images = ProductImage.objects.select_related("product").filter(
+        merchant_id=merchant_id, sha256=sha256
     )
+    if lock:
+        images = images.select_for_update(of=("self",))
+    return images.first()
+
+
+def _lock_bytes(*, merchant_id: int, sha256: str) -> None:
+    """Hold, until the transaction ends, the lock that serialises storing and
+    releasing one merchant's copy of some bytes.
+
+    On PostgreSQL a transaction-level advisory lock on a 64-bit digest of the
+    pair; SQLite needs none, as its transactions begin IMMEDIATE and so run one
+    writer at a time.
+    """
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(f"image-bytes:{merchant_id}:{sha256}".encode()).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)",
+            [int.from_bytes(digest[:8], "big", signed=True)],
+        )
 
 
 def _store(key: str, data: bytes) -> None:
-    # Content-addressed, and written even when the key exists: a delete of the
-    # same bytes by another merchant may be removing the object right now.
+    # Written even when the key exists: the object may be the one a delete of
+    # the same bytes removed a moment ago.
     default_storage.save(key, ContentFile(data))
 
 
-def _delete_unreferenced(keys: Iterable[str]) -> None:
-    for key in {k for k in keys if k}:
-        in_use = (
-            ProductImage.objects.filter(file=key).exists()
-            or ProductImage.objects.filter(thumbnail=key).exists()
-        )
-        if not in_use:
-            default_storage.delete(key)
+def _files_release(stored: Iterable[tuple[int, str, str, str]]) -> None:
+    """Delete the stored files of deleted images that no image uses any more.
+
+    Each check runs under the lock uploads of the same bytes hold until they
+    commit, so an upload in flight either sees the row gone and writes the file
+    again, or has committed its row before the check looks.
+    """
+    for merchant_id, sha256, *keys in stored:
+        with transaction.atomic():
+            _lock_bytes(merchant_id=merchant_id, sha256=sha256)
+            for key in {k for k in keys if k}:
+                in_use = (
+                    ProductImage.objects.filter(file=key).exists()
+                    or ProductImage.objects.filter(thumbnail=key).exists()
+                )
+                if not in_use:
+                    default_storage.delete(key)
 
 
 # --- Categories (staff) -------------------------------------------------------

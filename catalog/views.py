@@ -134,9 +134,10 @@ def _save_product_form(request: HttpRequest, form: ProductForm):
     """Create or update the product and its photos; all or nothing."""
     files = form.cleaned_data.get("images") or []
     # Check every photo first so a bad one stores nothing at all.
+    prepared = []
     for upload in files:
         try:
-            services.image_check(upload=upload)
+            prepared.append(services.image_prepare(upload=upload))
         except ImageRejected as error:
             form.add_error("images", f"{upload.name}: {error.message}")
     if form.errors:
@@ -148,8 +149,7 @@ def _save_product_form(request: HttpRequest, form: ProductForm):
             product = services.product_update(product=form.instance, **fields)
         else:
             product = services.product_create(merchant=form.merchant, **fields)
-        for upload in files:
-            services.image_upload(product=product, upload=upload, user=request.user)
+        services.images_store(product=product, prepared=prepared, user=request.user)
     return product
 
 

@@ -11,6 +11,7 @@ REJECTION_STATUS = {
     "file_too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     "too_many_pixels": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     "not_an_image": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    "unsupported_media_type": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     "corrupt_image": status.HTTP_400_BAD_REQUEST,
     "empty_file": status.HTTP_400_BAD_REQUEST,
 }

@@ -1,7 +1,6 @@
 """Categories, products and images. Every read goes through a scoped selector:
 another merchant's product or image answers 404, never 403."""
 
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -264,29 +263,27 @@ class ProductViewSet(viewsets.ModelViewSet):
         data = ImageUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         files = data.validated_data["file"]
-        rejected = []
+        rejected, prepared = [], []
         for upload in files:
             try:
-                services.image_check(upload=upload)
+                prepared.append(services.image_prepare(upload=upload))
             except ImageRejected as error:
                 rejected.append((upload.name, error))
         if rejected:
             raise rejection_error(rejected)
-        results = []
-        with transaction.atomic():
-            for upload in files:
-                image, created = services.image_upload(
-                    product=product, upload=upload, user=request.user
-                )
-                results.append(
-                    {
-                        "id": image.pk,
-                        "product": image.product_id,
-                        "name": upload.name,
-                        "status": image.status,
-                        "created": created,
-                    }
-                )
+        stored = services.images_store(
+            product=product, prepared=prepared, user=request.user
+        )
+        results = [
+            {
+                "id": image.pk,
+                "product": image.product_id,
+                "name": upload.name,
+                "status": image.status,
+                "created": created,
+            }
+            for upload, (image, created) in zip(files, stored, strict=True)
+        ]
         any_new = any(result["created"] for result in results)
         return Response(
             ImageUploadResultSerializer({"images": results}).data,

@@ -232,7 +232,11 @@ def image_classify_unsaved(*, upload: UploadedFile) -> UnsavedClassification:
     from catalog.services import upload_read
 
     data = upload_read(upload=upload)
-    decoded = decode_image(data, max_pixels=settings.VITRINE_UPLOAD_MAX_PIXELS)
+    decoded = decode_image(
+        data,
+        max_pixels=settings.VITRINE_UPLOAD_MAX_PIXELS,
+        max_decoded_bytes=settings.VITRINE_UPLOAD_MAX_DECODED_BYTES,
+    )
     version = model_version_ensure_default()
     started = time.perf_counter()
     result = classifier_for(version).predict([decoded.image], top_k=5)[0]

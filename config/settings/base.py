@@ -154,6 +154,11 @@ STORAGES = {
 # --- Uploads.
 VITRINE_UPLOAD_MAX_BYTES = env.int("VITRINE_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
 VITRINE_UPLOAD_MAX_PIXELS = env.int("VITRINE_UPLOAD_MAX_PIXELS", default=50_000_000)
+# Width x height x bytes per pixel as the file stores it: 50 megapixels of 8-bit
+# RGB, 37.5 of RGBA or CMYK.
+VITRINE_UPLOAD_MAX_DECODED_BYTES = env.int(
+    "VITRINE_UPLOAD_MAX_DECODED_BYTES", default=150_000_000
+)
 VITRINE_UPLOAD_MAX_FILES = env.int("VITRINE_UPLOAD_MAX_FILES", default=50)
 VITRINE_THUMBNAIL_SIZE = env.int("VITRINE_THUMBNAIL_SIZE", default=320)
 # Django's own cap on the request body outside files; files stream to disk.

@@ -1,13 +1,15 @@
 """Uploading photos, reading an image with its prediction, re-classifying."""
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from catalog.models import ImageStatus, ProductImage
 from classification.models import Prediction
 from tests.api.conftest import assert_error, assert_list_queries_flat
 from tests.catalog.factories import ProductFactory, upload
 from tests.classification import queue_data
-from tests.images import noise_png, photo_jpeg, solid_jpeg
+from tests.images import encode, mpo, noise_png, photo, photo_jpeg, solid_jpeg
 
 
 @pytest.fixture
@@ -100,6 +102,85 @@ def test_a_picture_over_the_pixel_limit_is_413(merchant_api, product, settings):
         413,
         "too_many_pixels",
     )
+
+
+def test_a_picture_over_the_decoded_size_limit_is_413(
+    merchant_api, product, settings
+):
+    # 60x60 is 10,800 bytes in RGB and 14,400 with an alpha channel.
+    settings.VITRINE_UPLOAD_MAX_DECODED_BYTES = 12_000
+    rgba = encode(Image.new("RGBA", (60, 60), (10, 20, 30, 128)), "PNG")
+    error = assert_error(
+        post_files(merchant_api, product, upload(rgba, "cutout.png")),
+        413,
+        "too_many_pixels",
+    )
+    assert "4 bytes each" in error["message"]
+    assert not ProductImage.objects.exists()
+    rgb = post_files(merchant_api, product, upload(noise_png(8, size=(60, 60))))
+    assert rgb.status_code == 202, rgb.content
+
+
+def test_a_large_16_bit_grayscale_png_is_decoded_once_per_request(
+    merchant_api, product, monkeypatch
+):
+    from catalog import services
+
+    decodes = []
+    real_decode = services.decode_image
+
+    def counting_decode(data, **limits):
+        decodes.append(len(data))
+        return real_decode(data, **limits)
+
+    monkeypatch.setattr(services, "decode_image", counting_decode)
+    array = np.zeros((1200, 1600), dtype=np.uint16)
+    array[::20] = 65535
+    data = encode(Image.fromarray(array), "PNG")
+    response = post_files(merchant_api, product, upload(data, "scan.png"))
+    assert response.status_code == 202, response.content
+    assert decodes == [len(data)]
+    image = ProductImage.objects.get()
+    assert (image.width, image.height, image.format) == (1600, 1200, "PNG")
+
+
+def test_a_multi_picture_jpeg_is_accepted_as_a_jpeg(merchant_api, product):
+    data = mpo()
+    response = post_files(merchant_api, product, upload(data, "IMG_0003.JPG"))
+    assert response.status_code == 202, response.content
+    (uploaded,) = response.json()["images"]
+    body = merchant_api.get(f"/api/v1/images/{uploaded['id']}/").json()
+    assert (body["format"], body["width"], body["height"]) == ("JPEG", 64, 48)
+    download = merchant_api.get(body["file_url"])
+    assert b"".join(download.streaming_content) == data
+
+
+def test_classify_reads_a_multi_picture_jpeg_by_its_first_picture(merchant_api, db):
+    data = encode(
+        photo("coffee"), "MPO", save_all=True, append_images=[photo("chelsea")]
+    )
+    response = merchant_api.post(
+        "/api/v1/classify/", {"file": upload(data, "cup.jpg")}, format="multipart"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["top_k"][0]["category"] == "kitchen-drinkware"
+
+
+def test_a_format_we_do_not_list_is_415_not_a_server_error(
+    merchant_api, product, monkeypatch
+):
+    # Stands for any format a Pillow reader may report that the platform does
+    # not list (MPO was one).
+    from catalog import images
+
+    monkeypatch.delitem(images.READ_AS, "MPO")
+    error = assert_error(
+        post_files(merchant_api, product, upload(mpo(), "IMG_0004.JPG")),
+        415,
+        "unsupported_media_type",
+    )
+    assert error["details"]["files"][0]["code"] == "unsupported_media_type"
+    assert not ProductImage.objects.exists()
 
 
 def test_one_bad_file_stores_none_of_the_batch(merchant_api, product):

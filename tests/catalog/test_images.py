@@ -1,11 +1,13 @@
 import io
+import tracemalloc
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from catalog import images
 from catalog.images import ImageRejected, decode_image
-from tests.images import encode, solid_jpeg
+from tests.images import encode, mpo, solid_jpeg
 
 LIMIT = 10_000_000
 
@@ -129,3 +131,76 @@ def test_heic_is_accepted():
     heif.save(out, quality=80)
     decoded = decode_image(out.getvalue(), max_pixels=LIMIT)
     assert decoded.format == "HEIF" and decoded.extension == "heic"
+
+
+def test_a_multi_picture_jpeg_decodes_as_a_jpeg_with_its_first_picture():
+    data = mpo(colors=[(250, 0, 0), (0, 0, 250)], size=(40, 30))
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    decoded = decode_image(data, max_pixels=LIMIT)
+    assert (decoded.format, decoded.extension) == ("JPEG", "jpg")
+    assert (decoded.width, decoded.height) == (40, 30)
+    r, _g, b = decoded.image.getpixel((20, 15))
+    assert r > 200 and b < 50
+
+
+def test_a_format_pillow_reports_that_we_do_not_list_is_unsupported(monkeypatch):
+    # Pillow's JPEG reader answers MPO for multi-picture files; were we not to
+    # list it, the file would be refused by name, not fail on a lookup.
+    monkeypatch.delitem(images.READ_AS, "MPO")
+    with pytest.raises(ImageRejected) as error:
+        decode_image(mpo(), max_pixels=LIMIT)
+    assert error.value.code == "unsupported_media_type"
+    assert "MPO" in error.value.message
+
+
+def test_every_16_bit_value_scales_to_8_bits_over_the_full_range():
+    values = np.arange(65536, dtype=np.uint16).reshape(256, 256)
+    decoded = decode_image(encode(Image.fromarray(values), "PNG"), max_pixels=LIMIT)
+    red = np.asarray(decoded.image)[:, :, 0]
+    assert np.array_equal(red, (values // 257).astype(np.uint8))
+
+
+def test_the_decoded_size_is_bounded_by_bytes_per_pixel():
+    # 100x100 RGBA is 40,000 bytes decoded, RGB 30,000 and 16-bit gray 20,000.
+    rgba = encode(Image.new("RGBA", (100, 100), (1, 2, 3, 255)), "PNG")
+    with pytest.raises(ImageRejected) as error:
+        decode_image(rgba, max_pixels=LIMIT, max_decoded_bytes=39_999)
+    assert error.value.code == "too_many_pixels"
+    assert "100×100 pixels of 4 bytes each" in error.value.message
+    rgb = encode(Image.new("RGB", (100, 100)), "PNG")
+    gray16 = encode(Image.fromarray(np.zeros((100, 100), dtype=np.uint16)), "PNG")
+    for data in (rgb, gray16):
+        decoded = decode_image(data, max_pixels=LIMIT, max_decoded_bytes=39_999)
+        assert decoded.image.size == (100, 100)
+
+
+def test_16_bit_conversion_needs_no_whole_image_float_arrays():
+    """A 16-bit photo once cost eight bytes a pixel in float64 copies, several at
+    once; numpy's allocations (which tracemalloc sees) now stay within a band of
+    rows, less than even the 8-bit result."""
+    size = 3000
+    array = np.tile(np.arange(size, dtype=np.uint16) * 20, (size, 1))
+    data = encode(Image.fromarray(array), "PNG", compress_level=1)
+    tracemalloc.start()
+    try:
+        decoded = decode_image(data, max_pixels=LIMIT)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert decoded.image.getpixel((size - 1, size - 1))[0] == (size - 1) * 20 // 257
+    assert peak < size * size, f"{peak / 1e6:.1f} MB for a 9 MB picture"
+
+
+def test_grayscale_with_alpha_is_flattened_onto_white():
+    image = Image.new("LA", (10, 10), (0, 0))
+    image.putpixel((0, 0), (40, 255))
+    image.putpixel((1, 0), (0, 128))
+    decoded = decode_image(encode(image, "PNG"), max_pixels=LIMIT)
+    assert decoded.image.getpixel((5, 5)) == (255, 255, 255)
+    assert decoded.image.getpixel((0, 0)) == (40, 40, 40)
+    # Half-transparent black on white: the same blend as through RGBA.
+    rgba = Image.new("RGB", (1, 1), (255, 255, 255))
+    rgba.paste(
+        Image.new("RGBA", (1, 1), (0, 0, 0, 128)), mask=Image.new("L", (1, 1), 128)
+    )
+    assert decoded.image.getpixel((1, 0)) == rgba.getpixel((0, 0))

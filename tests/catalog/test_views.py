@@ -1,11 +1,12 @@
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image
 
 from catalog.models import ImageStatus, Product, ProductImage
 from tests.catalog.factories import ProductFactory
-from tests.images import encode, noise_png, solid_jpeg
+from tests.images import encode, mpo, noise_png, solid_jpeg
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +134,9 @@ def test_upload_answers_json_for_scripts(merchant_client, merchant):
         "status": "pending",
         "note": "",
     }
-    assert image.file.name == f"images/{image.sha256[:2]}/{image.sha256}.jpg"
+    sha = image.sha256
+    assert image.file.name == f"images/{merchant.pk}/{sha[:2]}/{sha}.jpg"
+    assert image.thumbnail.name == f"thumbnails/{merchant.pk}/{sha[:2]}/{sha}.webp"
     assert default_storage.exists(image.file.name)
     assert default_storage.exists(image.thumbnail.name)
     assert image.uploaded_by == merchant.memberships.get().user
@@ -179,6 +182,33 @@ def test_too_large_upload_is_refused(merchant_client, merchant, settings):
     assert ProductImage.objects.count() == 0
 
 
+def test_a_multi_picture_jpeg_from_a_phone_is_stored_as_a_jpeg(
+    merchant_client, merchant
+):
+    product = ProductFactory(merchant=merchant)
+    data = mpo()
+    response = merchant_client.post(
+        upload_url(product),
+        {"file": _file(data, "IMG_0001.JPG")},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 200, response.content
+    image = ProductImage.objects.get(pk=response.json()["results"][0]["id"])
+    assert (image.format, image.width, image.height) == ("JPEG", 64, 48)
+    assert image.file.name.endswith(".jpg")
+    assert default_storage.open(image.file.name).read() == data
+
+
+def test_the_product_form_takes_a_multi_picture_jpeg(merchant_client, merchant):
+    response = merchant_client.post(
+        reverse("catalog:product-create"),
+        {"sku": "MPO-1", "name": "Lamp", "images": [_file(mpo(), "IMG_0002.JPG")]},
+    )
+    assert response.status_code == 302, response.content
+    product = Product.objects.get(merchant=merchant, sku="MPO-1")
+    assert list(product.images.values_list("format", flat=True)) == ["JPEG"]
+
+
 def test_bad_upload_on_the_page_shows_a_message(merchant_client, merchant):
     product = ProductFactory(merchant=merchant)
     response = merchant_client.post(
@@ -206,8 +236,12 @@ def test_same_bytes_twice_are_stored_once(merchant_client, merchant):
     assert ProductImage.objects.count() == 1
 
 
-def test_same_bytes_for_two_merchants_share_one_object(
-    merchant_client, merchant, other_membership, other_client
+def test_same_bytes_for_two_merchants_are_stored_apart(
+    merchant_client,
+    merchant,
+    other_membership,
+    other_client,
+    django_capture_on_commit_callbacks,
 ):
     data = solid_jpeg((9, 9, 9))
     mine = ProductFactory(merchant=merchant)
@@ -218,17 +252,52 @@ def test_same_bytes_for_two_merchants_share_one_object(
     other_client.post(
         upload_url(theirs), {"file": _file(data)}, HTTP_ACCEPT="application/json"
     )
-    images = ProductImage.objects.order_by("pk")
-    assert images.count() == 2
-    assert images[0].file.name == images[1].file.name
-    # Deleting one merchant's product keeps the object the other still uses.
-    from django.db import transaction
-
+    mine_image, their_image = ProductImage.objects.order_by("pk")
+    assert mine_image.file.name != their_image.file.name
+    assert mine_image.thumbnail.name != their_image.thumbnail.name
     from catalog.services import product_delete
 
-    with transaction.atomic():
+    with django_capture_on_commit_callbacks(execute=True):
         product_delete(product=mine)
-    assert default_storage.exists(images.get().file.name)
+    assert not default_storage.exists(mine_image.file.name)
+    assert default_storage.exists(their_image.file.name)
+    response = other_client.get(reverse("catalog:image-file", args=[their_image.pk]))
+    assert b"".join(response.streaming_content) == data
+
+
+def test_images_stored_under_the_shared_keys_of_before_stay_readable(
+    merchant_client, merchant, other_membership, django_capture_on_commit_callbacks
+):
+    """Rows written before keys named the merchant keep their key; deleting one
+    merchant's keeps the object while another merchant's row still names it."""
+    from catalog.services import product_delete
+
+    data = solid_jpeg((7, 7, 7))
+    key = "images/ab/legacy.jpg"
+    default_storage.save(key, ContentFile(data))
+    mine = ProductFactory(merchant=merchant)
+    theirs = ProductFactory(merchant=other_membership.merchant)
+    for product in (mine, theirs):
+        ProductImage.objects.create(
+            product=product,
+            merchant=product.merchant,
+            file=key,
+            sha256="ab" * 32,
+            width=64,
+            height=48,
+            format="JPEG",
+            byte_size=len(data),
+        )
+    response = merchant_client.get(
+        reverse("catalog:image-file", args=[mine.images.get().pk])
+    )
+    assert b"".join(response.streaming_content) == data
+    with django_capture_on_commit_callbacks(execute=True):
+        product_delete(product=theirs)
+    assert default_storage.exists(key)
+    with django_capture_on_commit_callbacks(execute=True):
+        product_delete(product=mine)
+    assert not default_storage.exists(key)
 
 
 @pytest.mark.parametrize("name", ["product-detail", "product-edit", "product-status"])
