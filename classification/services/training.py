@@ -49,6 +49,10 @@ TEST_FRACTION = 0.15
 # Fashion-MNIST keeps its official test set; this many training images are held
 # out (stratified) for calibration and thresholds.
 FASHION_VAL_SIZE = 5000
+# Bounds of the integer parameters: a seed is 32 bits for NumPy, and epochs
+# beyond this many would hold a training worker until its time limit.
+MAX_SEED = 2**32 - 1
+MAX_EPOCHS = 1000
 # Job progress is written at most this often, so a fast loop does not turn into
 # a stream of UPDATEs.
 PROGRESS_INTERVAL_SECONDS = 2.0
@@ -123,6 +127,10 @@ def training_params_clean(params: dict[str, Any]) -> dict[str, Any]:
         clean[key] = value
     if clean.get("epochs") == 0:
         raise TrainingError("epochs must be at least 1")
+    if clean.get("epochs", 0) > MAX_EPOCHS:
+        raise TrainingError(f"epochs must be at most {MAX_EPOCHS}")
+    if clean["seed"] > MAX_SEED:
+        raise TrainingError(f"seed must be at most {MAX_SEED}")
     target = clean["target_precision"]
     if not isinstance(target, int | float) or not 0.5 <= target < 1:
         raise TrainingError("target_precision must be between 0.5 and 1")

@@ -235,3 +235,21 @@ def test_missing_rows_inside_the_root_are_still_skipped_and_counted(tmp_path, ph
     )
     assert len(listed.samples) == 4
     assert listed.skipped == [("missing.png", "file not found")]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"epochs": 10**30}, "epochs must be at most 1000"),
+        ({"seed": 2**32}, "seed must be at most"),
+    ],
+)
+def test_numbers_no_training_can_use_are_refused(staff_api, params, message):
+    response = staff_api.post(
+        "/api/v1/models/train/",
+        {"params": {"source": "catalog", **params}},
+        format="json",
+    )
+    error = assert_error(response, 400, "invalid")
+    assert message in str(error["details"])
+    assert not Job.objects.exists()
