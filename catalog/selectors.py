@@ -29,6 +29,10 @@ def product_list(
     first) prefetched, so a list page makes a fixed number of queries.
     """
     products = products_with_images(merchant=merchant)
+    if "\x00" in search:
+        # No stored text holds a NUL (PostgreSQL refuses it): nothing matches,
+        # and the database is not asked a query it rejects.
+        return products.none()
     if search:
         products = products.filter(Q(name__icontains=search) | Q(sku__icontains=search))
     if category is not None:

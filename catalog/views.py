@@ -1,5 +1,7 @@
 """Merchant pages. Every read goes through a merchant-scoped selector."""
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,7 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,6 +33,8 @@ from dashboard.selectors import merchant_summary
 
 PAGE_SIZE = 24
 IN_FLIGHT = {ImageStatus.PENDING, ImageStatus.PROCESSING}
+
+logger = logging.getLogger(__name__)
 
 
 def _merchant(request: HttpRequest):
@@ -263,7 +273,14 @@ def stored_file_response(name: str) -> HttpResponse:
     url = default_storage.url(name)
     if url.startswith(("http://", "https://")):
         return redirect(url)
-    response = FileResponse(default_storage.open(name, "rb"))
+    try:
+        stored = default_storage.open(name, "rb")
+    except FileNotFoundError as error:
+        # The row outlived its file (deleted by hand, a lost volume): the
+        # photo is gone for the client, and someone should look at storage.
+        logger.warning("stored file %s is missing", name)
+        raise Http404("The photo's file is missing.") from error
+    response = FileResponse(stored)
     response["Cache-Control"] = "private, max-age=86400"
     return response
 

@@ -7,7 +7,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, QueryDict
+from django.http import Http404, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
@@ -34,6 +34,7 @@ from classification.services.reviews import (
     prediction_review,
     predictions_review_bulk,
 )
+from config.fields import MAX_ID
 
 # Model versions (metrics, roll-out, training) and jobs: see admin_versions.
 admin.site.register(ModelVersion, ModelVersionAdmin)
@@ -120,6 +121,8 @@ def _queue_filters(params) -> dict:
     for name in ("merchant", "category", "model_version"):
         value = params.get(name)
         if value:
+            if not _is_id(value):
+                raise ValueError(f"unknown {name} {value!r}")
             filters[name] = int(value)
     reason = params.get("reason")
     if reason:
@@ -362,9 +365,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
     )
     def set_category_selected(self, request, queryset):
         chosen = request.POST.get("category", "")
-        category = (
-            category_list().filter(pk=chosen).first() if chosen.isdigit() else None
-        )
+        category = category_list().filter(pk=chosen).first() if _is_id(chosen) else None
         if category is None:
             self.message_user(
                 request,
@@ -388,7 +389,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
         return [
             int(pk)
             for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-            if pk.isdigit()
+            if _is_id(pk)
         ]
 
     def _report_bulk(self, request, result, done: str) -> None:
@@ -421,6 +422,8 @@ class ReviewItemAdmin(admin.ModelAdmin):
         """One item of the queue, as on the "work the queue" page."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if not _is_id(object_id):
+            raise Http404("No review item has that id.")
         preserved = QueryDict(request.GET.get("_changelist_filters", ""))
         params = _filter_params(preserved)
         item = self.get_queryset(request).filter(pk=object_id).first()
@@ -447,10 +450,11 @@ class ReviewItemAdmin(admin.ModelAdmin):
             self.message_user(request, "Unknown queue filter.", messages.ERROR)
             return redirect(self._work_url({}))
         queue = review_queue(**filters, skipped_by=request.user)
+        waiting = queue.count()
+        if position >= waiting:
+            # Past the end (or a number no OFFSET takes): start over from the top.
+            position = 0
         window = list(queue[position : position + 2])
-        if not window and position:
-            position = 0  # past the end: start over from the top
-            window = list(queue[:2])
         item = window[0] if window else None
         next_item = window[1] if len(window) > 1 else None
         return self._render_item(
@@ -459,7 +463,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
             params=params,
             position=position,
             next_item=next_item,
-            waiting=queue.count(),
+            waiting=waiting,
         )
 
     def review_view(self, request, object_id):
@@ -541,6 +545,12 @@ class ReviewItemAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/classification/reviewitem/work.html", context
         )
+
+
+def _is_id(value: str) -> bool:
+    """Tell whether ``value`` is a row id: ASCII digits (``"²".isdigit()`` is
+    true, but int() refuses it), within a 64-bit key."""
+    return value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID
 
 
 def _filter_params(query) -> dict:

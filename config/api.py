@@ -148,6 +148,14 @@ def idempotent(
             f"The Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY_LENGTH} "
             "characters.",
         )
+    if not key.isprintable():
+        # A NUL cannot be stored (PostgreSQL refuses it), nor other control
+        # characters be told apart in a log.
+        raise ApiError(
+            status.HTTP_400_BAD_REQUEST,
+            "invalid_idempotency_key",
+            "The Idempotency-Key holds control characters.",
+        )
     try:
         record = account_services.idempotency_record_claim(
             user=request.user, key=key, fingerprint=request_fingerprint(request)

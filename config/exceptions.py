@@ -100,12 +100,17 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+def api_not_found() -> JsonResponse:
+    """The API's answer for a path no endpoint answers."""
+    return JsonResponse(
+        error_body("not_found", "No API endpoint answers at this path."),
+        status=404,
+    )
+
+
 def page_not_found(request: HttpRequest, exception=None):
     if _is_api(request):
-        return JsonResponse(
-            error_body("not_found", "No API endpoint answers at this path."),
-            status=404,
-        )
+        return api_not_found()
     return defaults.page_not_found(request, exception)
 
 

@@ -35,7 +35,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param)
-        if raw is not None and not raw.isdigit():
+        # isdigit() alone takes "²", which int() refuses.
+        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw)):
             raise ValidationError(
                 {self.page_query_param: ["A page number is a positive integer."]}
             )

@@ -4,12 +4,22 @@ A data set here is a list of :class:`Sample` (where to read an image, and its la
 name) plus the sorted class names. Images are not opened when a set is listed:
 unreadable files are found, skipped and counted when their features are computed
 (see ``classification.ml.training``), so one bad file never stops a training.
+
+Given ``confine_to`` (a resolved folder), a set is read only from regular files
+inside that folder: a path is normalised as written and every part of it below the
+folder is looked at without following links, so ``../``, absolute paths elsewhere
+and symlinks (to files or folders) are refused, never read. Refusals are counted
+in one :class:`OutsideDataRoot` that names no path, so an answer never tells which
+files exist outside the folder.
 """
 
 import csv
+import errno
 import gzip
 import io
+import os
 import shutil
+import stat
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,8 +47,76 @@ class DataError(ValueError):
     """A data set cannot be read as asked (missing folder, no labels...)."""
 
 
+class OutsideDataRoot(DataError):
+    """Some of a set's files lie outside the folder training may read, or are
+    symlinks; the message counts them and names none."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        what = "file or folder is" if count == 1 else "files or folders are"
+        super().__init__(
+            f"{count} {what} outside the training data folder or symlinks; "
+            "training reads only regular files inside that folder"
+        )
+
+
 class UnreadableImage(ValueError):
     """One image could not be decoded; the message says why."""
+
+
+def confine(path: str | Path, *, root: Path, folder: bool = False) -> Path | None:
+    """Return ``path`` as an absolute path inside ``root``, or None if it is missing.
+
+    Relative paths are read from ``root``, which must be resolved. The path is
+    normalised as written, and every part below ``root`` is looked at with
+    ``lstat``: a path outside ``root``, or through a symlink anywhere on the way,
+    raises OutsideDataRoot, and nothing beyond a symlink is ever looked at. The last
+    part must be a regular file (a folder when ``folder``), or None is returned:
+    a FIFO or a device is never opened.
+    """
+    try:
+        candidate = Path(os.path.normpath(root / path))
+    except (TypeError, ValueError) as error:
+        raise OutsideDataRoot(1) from error
+    if not candidate.is_relative_to(root):
+        raise OutsideDataRoot(1)
+    current = root  # resolved: no link left in it
+    for part in ("", *candidate.relative_to(root).parts):
+        current = current / part
+        try:
+            mode = os.lstat(current).st_mode
+        except ValueError as error:  # a NUL byte in the name
+            raise OutsideDataRoot(1) from error
+        except OSError:  # missing, or a folder we may not list
+            return None
+        if stat.S_ISLNK(mode):
+            raise OutsideDataRoot(1)
+    wanted = stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode)
+    return candidate if wanted else None
+
+
+@dataclass(frozen=True)
+class ConfinedOpener:
+    """Open a sample's file only if it is still a regular file inside ``root``.
+
+    Checked again right before reading, and opened with ``O_NOFOLLOW``: a tree
+    that changed after the job was checked (a file swapped for a symlink) stops
+    the training with OutsideDataRoot instead of reading elsewhere.
+    """
+
+    root: Path
+
+    def __call__(self, source: str) -> Image.Image:
+        path = confine(source, root=self.root)
+        if path is None:
+            raise UnreadableImage("cannot open: not a regular file, or missing")
+        try:
+            stream = _open_nofollow(path)
+        except OutsideDataRoot:
+            raise
+        except DataError as error:
+            raise UnreadableImage(str(error)) from error
+        return open_rgb(stream)
 
 
 @dataclass(frozen=True)
@@ -71,10 +149,16 @@ class LabelledSet:
         return np.array([index[s.label] for s in self.samples], dtype=np.int64)
 
 
-def open_rgb(source: str | Path | bytes) -> Image.Image:
-    """Decode a path or bytes into an upright 8-bit RGB image (white under alpha)."""
+def open_rgb(source: str | Path | bytes | io.BufferedIOBase) -> Image.Image:
+    """Decode a path, bytes or an open binary file (closed here) into an upright
+    8-bit RGB image (white under alpha)."""
     try:
-        stream = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+        if isinstance(source, bytes):
+            stream = io.BytesIO(source)
+        elif hasattr(source, "read"):
+            stream = source
+        else:
+            stream = open(source, "rb")  # noqa: SIM115
     except OSError as error:
         raise UnreadableImage(f"cannot open: {error.strerror or error}") from error
     try:
@@ -92,12 +176,15 @@ def _is_image_name(name: str) -> bool:
     return name.lower().endswith(EXTENSIONS)
 
 
-def image_folder(root: str | Path) -> LabelledSet:
+def image_folder(root: str | Path, *, confine_to: Path | None = None) -> LabelledSet:
     """List an ImageFolder layout: one sub-folder per class, images inside.
 
     Files whose names are not image names are skipped and counted; hidden files
-    (``.DS_Store``) are ignored.
+    (``.DS_Store``) are ignored. With ``confine_to``, symlinks in the tree are
+    refused (OutsideDataRoot) rather than followed.
     """
+    if confine_to is not None:
+        return _image_folder_confined(root, confine_to)
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root} is not a folder")
@@ -114,15 +201,58 @@ def image_folder(root: str | Path) -> LabelledSet:
                 samples.append(Sample(str(path), name))
             else:
                 skipped.append((str(path), "not an image file name"))
-    classes = sorted({s.label for s in samples})
+    return _folder_set(root, samples, skipped)
+
+
+def _folder_set(root: Path, samples: list[Sample], skipped: list) -> LabelledSet:
     if not samples:
         raise DataError(f"{root} holds no images")
     return LabelledSet(
         samples,
-        classes,
+        sorted({s.label for s in samples}),
         skipped,
         {"source": "folder", "path": str(root.resolve())},
     )
+
+
+def _confined_folder(path: str | Path, root: Path) -> Path:
+    folder = confine(path, root=root, folder=True)
+    if folder is None:
+        raise DataError(f"{path} is not a folder")
+    return folder
+
+
+def _image_folder_confined(root: str | Path, confine_to: Path) -> LabelledSet:
+    folder = _confined_folder(root, confine_to)
+    opener = ConfinedOpener(confine_to)
+    classes, refused = [], 0
+    for entry in os.scandir(folder):
+        if entry.is_symlink():
+            refused += not entry.name.startswith(".")
+        elif entry.is_dir(follow_symlinks=False):
+            classes.append(entry.name)
+    if not classes and not refused:
+        raise DataError(f"{folder} has no class sub-folders")
+    samples, skipped = [], []
+    for name in sorted(classes):
+        paths = []
+        # followlinks=False: a symlinked folder is listed, never entered.
+        for parent, folders, files in os.walk(folder / name):
+            base = Path(parent)
+            links = {n for n in folders + files if (base / n).is_symlink()}
+            refused += sum(not n.startswith(".") for n in links)
+            folders[:] = [f for f in folders if f not in links]
+            paths += [base / f for f in files if f not in links]
+        for path in sorted(paths):
+            if path.name.startswith(".") or not path.is_file():
+                continue  # hidden, or a FIFO or a device: never read
+            if _is_image_name(path.name):
+                samples.append(Sample(str(path), name, opener))
+            else:
+                skipped.append((str(path), "not an image file name"))
+    if refused:
+        raise OutsideDataRoot(refused)
+    return _folder_set(folder, samples, skipped)
 
 
 def csv_manifest(
@@ -132,23 +262,45 @@ def csv_manifest(
     image_column: str,
     label_column: str,
     extension: str = ".jpg",
+    confine_to: Path | None = None,
 ) -> LabelledSet:
     """List images named in a CSV file, with their labels from another column.
 
     A value in ``image_column`` without an extension gets ``extension`` (a
     ``labels.csv`` with numeric ids and ``images/<id>.jpg``). ``image_dir`` may hold
     the images directly or in an ``images/`` sub-folder. Rows without a label, or
-    whose file is missing, are skipped and counted.
+    whose file is missing, are skipped and counted. With ``confine_to``, rows
+    naming a file outside that folder or through a symlink are refused
+    (OutsideDataRoot), before any file outside it is looked at.
     """
-    image_dir, labels_file = Path(image_dir), Path(labels_file)
-    if not image_dir.is_dir():
-        raise DataError(f"{image_dir} is not a folder")
-    if not labels_file.is_file():
-        raise DataError(f"{labels_file} is not a file")
+    if confine_to is None:
+        image_dir, labels_file = Path(image_dir), Path(labels_file)
+        if not image_dir.is_dir():
+            raise DataError(f"{image_dir} is not a folder")
+        if not labels_file.is_file():
+            raise DataError(f"{labels_file} is not a file")
+        opener = None
+
+        def locate(path: Path) -> Path | None:
+            return path if path.is_file() else None
+
+        stream = labels_file.open("rb")
+    else:
+        image_dir = _confined_folder(image_dir, confine_to)
+        name = labels_file
+        labels_file = confine(labels_file, root=confine_to)
+        if labels_file is None:
+            raise DataError(f"{name} is not a file")
+        opener = ConfinedOpener(confine_to)
+
+        def locate(path: Path) -> Path | None:
+            return confine(path, root=confine_to)
+
+        stream = _open_nofollow(labels_file)
     folders = [image_dir, image_dir / "images"]
-    samples, skipped = [], []
-    with labels_file.open(newline="", encoding="utf-8-sig") as stream:
-        reader = csv.DictReader(stream)
+    samples, skipped, refused = [], [], 0
+    with io.TextIOWrapper(stream, encoding="utf-8-sig", newline="") as text:
+        reader = csv.DictReader(text)
         for column in (image_column, label_column):
             if column not in (reader.fieldnames or []):
                 raise DataError(
@@ -166,11 +318,22 @@ def csv_manifest(
                 continue
             if not Path(name).suffix:
                 name += extension
-            path = next((f / name for f in folders if (f / name).is_file()), None)
-            if path is None:
+            path, outside = None, False
+            for folder in folders:
+                try:
+                    path = locate(folder / name)
+                except OutsideDataRoot:
+                    outside = True
+                if path is not None:
+                    break
+            if path is None and outside:
+                refused += 1
+            elif path is None:
                 skipped.append((name, "file not found"))
-                continue
-            samples.append(Sample(str(path), label))
+            else:
+                samples.append(Sample(str(path), label, opener))
+    if refused:
+        raise OutsideDataRoot(refused)
     if not samples:
         raise DataError(f"{labels_file} lists no image that could be found")
     return LabelledSet(
@@ -185,6 +348,16 @@ def csv_manifest(
             "label_column": label_column,
         },
     )
+
+
+def _open_nofollow(path: Path) -> io.BufferedReader:
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise OutsideDataRoot(1) from error
+        raise DataError(f"cannot open {path}: {error.strerror}") from error
+    return os.fdopen(descriptor, "rb")
 
 
 def subset(data: LabelledSet, classes: Sequence[str]) -> LabelledSet:
@@ -238,12 +411,17 @@ def stratified_split(
     return {name: sorted(indices) for name, indices in split.items()}
 
 
-def fashion_mnist_prepare(source: str | Path, root: str | Path) -> Path:
+def fashion_mnist_prepare(
+    source: str | Path, root: str | Path, *, confine_to: Path | None = None
+) -> Path:
     """Put Fashion-MNIST's IDX files where torchvision reads them; return ``root``.
 
     ``source`` holds the four standard files, gzipped or not; they are unpacked
-    into ``<root>/FashionMNIST/raw/`` (once: an unpacked file is kept).
+    into ``<root>/FashionMNIST/raw/`` (once: an unpacked file is kept). With
+    ``confine_to``, they are read only as regular files inside that folder.
     """
+    if confine_to is not None:
+        fashion_mnist_check(source, confine_to=confine_to)
     source, root = Path(source), Path(root)
     raw = root / "FashionMNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)
@@ -262,6 +440,21 @@ def fashion_mnist_prepare(source: str | Path, root: str | Path) -> Path:
             raise DataError(f"{source} has no {name}(.gz)")
         partial.replace(target)
     return root
+
+
+def fashion_mnist_check(source: str | Path, *, confine_to: Path) -> None:
+    """Raise OutsideDataRoot if Fashion-MNIST's files in ``source`` lie outside
+    ``confine_to`` or are symlinks, DataError if ``source`` is no folder there."""
+    folder = _confined_folder(source, confine_to)
+    refused = 0
+    for name in FASHION_MNIST_FILES:
+        for candidate in (name, f"{name}.gz"):
+            try:
+                confine(folder / candidate, root=confine_to)
+            except OutsideDataRoot:
+                refused += 1
+    if refused:
+        raise OutsideDataRoot(refused)
 
 
 def fashion_mnist_load(root: str | Path, *, train: bool) -> tuple:

@@ -49,6 +49,10 @@ TEST_FRACTION = 0.15
 # Fashion-MNIST keeps its official test set; this many training images are held
 # out (stratified) for calibration and thresholds.
 FASHION_VAL_SIZE = 5000
+# Bounds of the integer parameters: a seed is 32 bits for NumPy, and epochs
+# beyond this many would hold a training worker until its time limit.
+MAX_SEED = 2**32 - 1
+MAX_EPOCHS = 1000
 # Job progress is written at most this often, so a fast loop does not turn into
 # a stream of UPDATEs.
 PROGRESS_INTERVAL_SECONDS = 2.0
@@ -123,6 +127,10 @@ def training_params_clean(params: dict[str, Any]) -> dict[str, Any]:
         clean[key] = value
     if clean.get("epochs") == 0:
         raise TrainingError("epochs must be at least 1")
+    if clean.get("epochs", 0) > MAX_EPOCHS:
+        raise TrainingError(f"epochs must be at most {MAX_EPOCHS}")
+    if clean["seed"] > MAX_SEED:
+        raise TrainingError(f"seed must be at most {MAX_SEED}")
     target = clean["target_precision"]
     if not isinstance(target, int | float) or not 0.5 <= target < 1:
         raise TrainingError("target_precision must be between 0.5 and 1")
@@ -131,6 +139,8 @@ def training_params_clean(params: dict[str, Any]) -> dict[str, Any]:
         if value not in (None, ""):
             if not isinstance(value, str):
                 raise TrainingError(f"{key} must be a string")
+            if "\x00" in value:
+                raise TrainingError(f"{key} must not contain NUL characters")
             clean[key] = value.strip()
     source = clean["source"]
     if source != "catalog" and not clean.get("data"):
@@ -155,25 +165,44 @@ def training_job_start(*, params: dict, user) -> Job:
     Raise TrainingError (a ValueError) for invalid parameters; nothing is queued
     then. The task starts once the current transaction commits.
     """
+    from classification.ml.data import (
+        DataError,
+        OutsideDataRoot,
+        confine,
+        fashion_mnist_check,
+    )
     from classification.tasks import train_model_task
 
     clean = training_params_clean(params)
     # Jobs come from the admin and the API: their files must sit under the
     # configured root, so a request cannot make a worker read the server at large.
-    root = Path(settings.VITRINE_TRAINING_DATA_ROOT).resolve()
+    root = training_data_root()
+    found = {}
     for key in ("data", "val_data", "labels"):
         if clean.get(key):
-            path = (root / clean[key]).resolve()
-            if not path.is_relative_to(root):
+            try:
+                found[key] = confine(clean[key], root=root, folder=key != "labels")
+            except OutsideDataRoot as error:
                 raise TrainingError(
-                    f"{key} must be a path inside the training data folder ({root})"
-                )
-            clean[key] = str(path)
+                    f"{key} must be a path inside the training data folder ({root}), "
+                    "without symlinks"
+                ) from error
+    for key, path in found.items():
+        if path is None:
+            kind = "file" if key == "labels" else "folder"
+            raise TrainingError(f"{clean[key]} is not a {kind}")
+        clean[key] = str(path)
     if clean["source"] != "catalog":
-        # A worker may run on another host; checking here still catches typos.
-        for key in ("data", "val_data"):
-            if clean.get(key) and not Path(clean[key]).is_dir():
-                raise TrainingError(f"{clean[key]} is not a folder")
+        # Every sample is listed now, so a job naming files outside the root is
+        # refused at once; the worker checks again before it reads, as the tree
+        # may change meanwhile.
+        try:
+            if clean["source"] == "fashion_mnist":
+                fashion_mnist_check(clean["data"], confine_to=root)
+            else:
+                _list_data(clean, root)
+        except DataError as error:
+            raise TrainingError(str(error)) from error
     job = Job.objects.create(
         kind=Job.Kind.TRAIN,
         params=clean,
@@ -183,6 +212,11 @@ def training_job_start(*, params: dict, user) -> Job:
     job_id = job.pk
     transaction.on_commit(lambda: train_model_task.delay(job_id))
     return job
+
+
+def training_data_root() -> Path:
+    """The folder that training jobs (admin, API) may read, resolved."""
+    return Path(settings.VITRINE_TRAINING_DATA_ROOT).resolve()
 
 
 def training_job_run(*, job_id: int) -> Job | None:
@@ -201,7 +235,12 @@ def training_job_run(*, job_id: int) -> Job | None:
         job.save(update_fields=["status", "started_at", "message"])
     progress = _job_progress(job.pk)
     try:
-        version = model_train(params=job.params, user=job.created_by, progress=progress)
+        version = model_train(
+            params=job.params,
+            user=job.created_by,
+            progress=progress,
+            data_root=training_data_root(),
+        )
     except Exception as error:
         reason = str(error) or type(error).__name__
         if not isinstance(error, ValueError | OSError):
@@ -257,21 +296,29 @@ def _headline(version: ModelVersion) -> dict[str, Any]:
 
 
 def model_train(
-    *, params: dict, user=None, progress: Progress | None = None
+    *,
+    params: dict,
+    user=None,
+    progress: Progress | None = None,
+    data_root: Path | None = None,
 ) -> ModelVersion:
     """Train a model version as ``params`` describe and register it.
 
     The version is not active unless ``params["activate"]`` is true. Raise
     TrainingError (or the ML package's DataError, both ValueErrors) for data that
-    cannot be trained on.
+    cannot be trained on. With ``data_root`` (training jobs), every file read
+    must be a regular file inside that folder, reached without symlinks; the
+    ``train_model`` command passes none and reads what its operator names.
     """
     clean = training_params_clean(params)
     report = progress or (lambda fraction, message: None)
     started = time.perf_counter()
     if clean["source"] == "fashion_mnist":
-        return _train_fashion_mnist(clean, user=user, progress=report, started=started)
+        return _train_fashion_mnist(
+            clean, user=user, progress=report, started=started, data_root=data_root
+        )
     report(0.0, "Listing the training data.")
-    prepared = _prepare(clean)
+    prepared = _prepare(clean, data_root)
     categories = _resolve_categories(
         prepared.slugs, prepared.names, create=clean["create_categories"]
     )
@@ -411,32 +458,38 @@ def labels_to_slugs(labels: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     return mapping, names
 
 
-def _prepare(clean: dict[str, Any]) -> _Prepared:
-    from classification.ml.data import (
-        Sample,
-        csv_manifest,
-        image_folder,
-        stratified_split,
-    )
+def _list_data(clean: dict[str, Any], data_root: Path | None):
+    """List a folder or csv source: (training set, validation set or None)."""
+    from classification.ml.data import csv_manifest, image_folder
 
-    source, seed = clean["source"], clean["seed"]
-    if source == "catalog":
-        return _prepare_catalog(clean)
-    if source == "folder":
-        data = image_folder(clean["data"])
+    if clean["source"] == "folder":
+        data = image_folder(clean["data"], confine_to=data_root)
     else:
         data = csv_manifest(
             clean["data"],
             clean["labels"],
             image_column=clean["image_column"],
             label_column=clean["label_column"],
+            confine_to=data_root,
         )
+    val = None
+    if clean.get("val_data"):
+        val = image_folder(clean["val_data"], confine_to=data_root)
+    return data, val
+
+
+def _prepare(clean: dict[str, Any], data_root: Path | None = None) -> _Prepared:
+    from classification.ml.data import Sample, stratified_split
+
+    source, seed = clean["source"], clean["seed"]
+    if source == "catalog":
+        return _prepare_catalog(clean)
+    data, val = _list_data(clean, data_root)
     mapping, names = labels_to_slugs(data.classes)
-    samples = [Sample(s.source, mapping[s.label]) for s in data.samples]
+    samples = [Sample(s.source, mapping[s.label], s.opener) for s in data.samples]
     description = dict(data.description)
     root = Path(clean["data"]).resolve()
-    if clean.get("val_data"):
-        val = image_folder(clean["val_data"])
+    if val is not None:
         val_mapping, val_names = labels_to_slugs(val.classes)
         extra = set(val_mapping.values()) - set(mapping.values())
         if extra:
@@ -446,7 +499,9 @@ def _prepare(clean: dict[str, Any]) -> _Prepared:
             )
         names.update(val_names)
         offset = len(samples)
-        samples += [Sample(s.source, val_mapping[s.label]) for s in val.samples]
+        samples += [
+            Sample(s.source, val_mapping[s.label], s.opener) for s in val.samples
+        ]
         val_labels = [s.label for s in samples[offset:]]
         halves = stratified_split(
             _indices(val_labels), val_fraction=0.5, test_fraction=0.0, seed=seed
@@ -627,7 +682,12 @@ def _cached_embeddings(image_ids: list[int]) -> dict[int, Any]:
 
 
 def _train_fashion_mnist(
-    clean: dict[str, Any], *, user, progress: Progress, started: float
+    clean: dict[str, Any],
+    *,
+    user,
+    progress: Progress,
+    started: float,
+    data_root: Path | None = None,
 ) -> ModelVersion:
     import tempfile
 
@@ -646,7 +706,7 @@ def _train_fashion_mnist(
     if clean.get("epochs"):
         config.epochs = clean["epochs"]
     with tempfile.TemporaryDirectory(prefix="vitrine-fmnist-") as root:
-        fashion_mnist_prepare(source, root)
+        fashion_mnist_prepare(source, root, confine_to=data_root)
         from classification.ml.data import fashion_mnist_load
 
         _, _, names = fashion_mnist_load(root, train=False)
