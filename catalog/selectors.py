@@ -157,11 +157,8 @@ def image_queryset(
     images = ProductImage.objects.all()
     if merchant is not None:
         images = images.filter(merchant=merchant)
-    if start_at is not None:
-        images = images.filter(created_at__gte=start_at)
-    if end_at is not None:
-        images = images.filter(created_at__lt=end_at)
-    return images
+    bounds = {"created_at__gte": start_at, "created_at__lt": end_at}
+    return images.filter(**{key: at for key, at in bounds.items() if at is not None})
 
 
 # How an image's status reads to someone who uploaded it: key, label, statuses.

@@ -473,11 +473,10 @@ def prediction_queryset(
     predictions = Prediction.objects.all()
     if merchant is not None:
         predictions = predictions.filter(image__merchant=merchant)
-    if start_at is not None:
-        predictions = predictions.filter(created_at__gte=start_at)
-    if end_at is not None:
-        predictions = predictions.filter(created_at__lt=end_at)
-    return predictions
+    bounds = {"created_at__gte": start_at, "created_at__lt": end_at}
+    return predictions.filter(
+        **{key: at for key, at in bounds.items() if at is not None}
+    )
 
 
 def prediction_decided_with_settled_category(

@@ -6,7 +6,6 @@ from django.db.models.functions import TruncDate
 
 from classification.selectors import (
     PREDICTION_SENT_TO_REVIEW,
-    prediction_queryset,
     prediction_replaced_unreviewed,
     review_decisive,
 )
@@ -58,8 +57,8 @@ def backlog(scope: Scope) -> dict:
                 left[row["day"]] += sign * row["n"]
     if end_at <= scope.now:
         after -= (
-            prediction_queryset(merchant=scope.merchant, start_at=end_at)
-            .filter(PREDICTION_SENT_TO_REVIEW)
+            scope.predictions()
+            .filter(PREDICTION_SENT_TO_REVIEW, created_at__gte=end_at)
             .count()
         )
 
