@@ -43,3 +43,8 @@ def user_is_reviewer(*, user: User) -> bool:
 
 def merchant_list() -> QuerySet[Merchant]:
     return Merchant.objects.order_by("name", "id")
+
+
+def merchant_names(*, ids) -> dict[int, str]:
+    """Map each of the merchant ids to the merchant's name."""
+    return dict(Merchant.objects.filter(pk__in=list(ids)).values_list("pk", "name"))

@@ -1,7 +1,22 @@
 """Reads for the catalog. Every merchant-facing read is scoped by merchant here."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.models import Merchant
 from catalog.models import Category, ImageStatus, Product, ProductImage
@@ -14,6 +29,14 @@ def category_list() -> QuerySet[Category]:
 def category_names() -> dict[str, str]:
     """Map each category slug to its display name."""
     return dict(Category.objects.values_list("slug", "name"))
+
+
+def category_labels() -> dict[int, tuple[str, str]]:
+    """Map each category id to its slug and name (the taxonomy is small)."""
+    return {
+        pk: (slug, name)
+        for pk, slug, name in Category.objects.values_list("pk", "slug", "name")
+    }
 
 
 def product_list(
@@ -125,3 +148,99 @@ def products_with_images(*, merchant: Merchant | None) -> QuerySet[Product]:
     return products.prefetch_related(
         Prefetch("images", queryset=ProductImage.objects.order_by("-created_at", "-id"))
     ).order_by("-created_at", "-id")
+
+
+def image_queryset(
+    *,
+    merchant: Merchant | None = None,
+    start_at: datetime | None = None,
+    end_at: datetime | None = None,
+) -> QuerySet[ProductImage]:
+    """Images of ``merchant`` (all when None) uploaded from ``start_at`` to just
+    before ``end_at``, unordered and with nothing joined: a base for aggregates."""
+    images = ProductImage.objects.all()
+    if merchant is not None:
+        images = images.filter(merchant=merchant)
+    bounds = {"created_at__gte": start_at, "created_at__lt": end_at}
+    return images.filter(**{key: at for key, at in bounds.items() if at is not None})
+
+
+# How an image's status reads to someone who uploaded it: key, label, statuses.
+IMAGE_OUTCOMES = [
+    ("sorted", "Sorted automatically", [ImageStatus.CLASSIFIED]),
+    ("review", "Sent to review", [ImageStatus.NEEDS_REVIEW, ImageStatus.REVIEWED]),
+    ("failed", "Failed", [ImageStatus.FAILED]),
+    ("in_progress", "In progress", [ImageStatus.PENDING, ImageStatus.PROCESSING]),
+]
+
+
+def _midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def merchant_summary(
+    *, merchant: Merchant, days: int = 30, today: date | None = None
+) -> dict:
+    """A merchant's own figures for their product list, in one query.
+
+    Uploads of the ``days`` local days that end ``today`` (default: today) by day
+    and outcome, how many of them were sorted automatically, and what waits for
+    a reviewer or failed right now.
+    """
+    today = today or timezone.localdate()
+    calendar = [today - timedelta(days=days - 1 - i) for i in range(days)]
+    start_at, end_at = _midnight(calendar[0]), _midnight(today + timedelta(days=1))
+    rows = (
+        ProductImage.objects.filter(merchant=merchant)
+        # The period's photos, and the older ones still waiting or failed.
+        .filter(
+            Q(created_at__gte=start_at)
+            | Q(status__in=[ImageStatus.NEEDS_REVIEW, ImageStatus.FAILED])
+        )
+        .annotate(
+            day=Case(
+                When(
+                    created_at__gte=start_at,
+                    created_at__lt=end_at,
+                    then=TruncDate("created_at"),
+                ),
+                default=Value(None),
+                output_field=DateField(),
+            )
+        )
+        .values("day", "status")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    outcome_of = {s: key for key, _, statuses in IMAGE_OUTCOMES for s in statuses}
+    series = {key: dict.fromkeys(calendar, 0) for key, _, _ in IMAGE_OUTCOMES}
+    waiting = failed = 0
+    for row in rows:
+        if row["status"] == ImageStatus.NEEDS_REVIEW:
+            waiting += row["n"]
+        elif row["status"] == ImageStatus.FAILED:
+            failed += row["n"]
+        if row["day"] is not None:
+            series[outcome_of[row["status"]]][row["day"]] += row["n"]
+    totals = {key: sum(per_day.values()) for key, per_day in series.items()}
+    settled = totals["sorted"] + totals["review"]
+    return {
+        "period": {
+            "start": calendar[0].isoformat(),
+            "end": today.isoformat(),
+            "days": days,
+        },
+        "uploaded": sum(totals.values()),
+        "sorted": totals["sorted"],
+        "auto_rate": round(totals["sorted"] / settled, 4) if settled else None,
+        "waiting": waiting,
+        "failed": failed,
+        "chart": {
+            "labels": [d.isoformat() for d in calendar],
+            "datasets": [
+                {"key": key, "label": label, "data": list(series[key].values())}
+                for key, label, _ in IMAGE_OUTCOMES
+            ],
+            "empty": not any(totals.values()),
+        },
+    }

@@ -29,7 +29,6 @@ from classification.selectors import (
     predictions_current_for_images,
     product_review_notices,
 )
-from dashboard.selectors import merchant_summary
 
 PAGE_SIZE = 24
 IN_FLIGHT = {ImageStatus.PENDING, ImageStatus.PROCESSING}
@@ -69,7 +68,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
             "q": request.GET.get("q", ""),
             "status": request.GET.get("status", ""),
             "statuses": ImageStatus.choices,
-            "merchant_summary": merchant_summary(merchant=merchant),
+            "merchant_summary": selectors.merchant_summary(merchant=merchant),
         },
     )
 

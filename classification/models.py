@@ -116,7 +116,7 @@ class Prediction(models.Model):
             ),
             # The staff dashboard reads a period of predictions from the index
             # alone (index-only scans on PostgreSQL): by date, by status and
-            # date, and the failures (no confidence). See dashboard/selectors.py.
+            # date, and the failures (no confidence). See dashboard/selectors/.
             models.Index(
                 fields=[
                     "created_at",

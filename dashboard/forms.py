@@ -3,7 +3,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.utils import timezone
 
-from dashboard.selectors import Period, merchant_choices
+from accounts.selectors import merchant_list
+from dashboard.selectors import Period
 
 PRESETS = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days")]
 DEFAULT_PRESET = "30"
@@ -40,7 +41,7 @@ class DashboardFilterForm(forms.Form):
             data = data.copy()
             data["period"] = DEFAULT_PRESET
         super().__init__(data, **kwargs)
-        self.fields["merchant"].queryset = merchant_choices()
+        self.fields["merchant"].queryset = merchant_list()
 
     def clean(self):
         cleaned = super().clean()

@@ -1,4 +1,4 @@
-"""Indexes the staff dashboard reads from (see dashboard/selectors.py)."""
+"""Indexes the staff dashboard reads from (see dashboard/selectors/)."""
 
 from django.db import migrations, models
 

@@ -4,13 +4,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from dashboard.selectors import (
-    CHARTS,
-    Period,
-    dashboard_chart,
-    dashboard_data,
-    merchant_summary,
-)
+from catalog.selectors import merchant_summary
+from dashboard.selectors import CHARTS, Period, dashboard_chart, dashboard_data
 from tests.dashboard.conftest import NOW, PERIOD, day
 from tests.dashboard.factories import ImageFactory, PredictionFactory, ReviewFactory
 
