@@ -63,10 +63,14 @@ def test_406_for_an_accept_header_the_api_cannot_answer(merchant_api):
     assert_error(response, 406, "not_acceptable")
 
 
-def test_500_answers_the_shape_and_hides_the_cause(merchant, merchant_user):
-    # A stored file that vanished from storage is a server-side failure.
+def test_500_answers_the_shape_and_hides_the_cause(
+    merchant, merchant_user, media_storage
+):
+    # Storage that answers a folder where the photo's file was is a server-side
+    # failure (a file merely missing is a 404).
     image = queue_data.prediction(merchant=merchant, with_file=True).image
     default_storage.delete(image.file.name)
+    (media_storage / image.file.name).mkdir()
     from accounts.services import api_token_create
 
     _, key = api_token_create(user=merchant_user)
@@ -74,7 +78,7 @@ def test_500_answers_the_shape_and_hides_the_cause(merchant, merchant_user):
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     error = assert_error(client.get(f"/api/v1/images/{image.pk}/file/"), 500)
     assert error["code"] == "server_error"
-    assert "FileNotFound" not in error["message"]
+    assert "IsADirectory" not in error["message"]
 
 
 @pytest.mark.parametrize("rate_scope", ["merchant", "staff", "anon"])
