@@ -104,9 +104,7 @@ def test_a_picture_over_the_pixel_limit_is_413(merchant_api, product, settings):
     )
 
 
-def test_a_picture_over_the_decoded_size_limit_is_413(
-    merchant_api, product, settings
-):
+def test_a_picture_over_the_decoded_size_limit_is_413(merchant_api, product, settings):
     # 60x60 is 10,800 bytes in RGB and 14,400 with an alpha channel.
     settings.VITRINE_UPLOAD_MAX_DECODED_BYTES = 12_000
     rgba = encode(Image.new("RGBA", (60, 60), (10, 20, 30, 128)), "PNG")
