@@ -257,25 +257,33 @@ def _headline(version: ModelVersion) -> dict[str, Any]:
 
 
 def model_train(
-    *, params: dict, user=None, progress: Progress | None = None
+    *,
+    params: dict,
+    user=None,
+    progress: Progress | None = None,
+    checkpoint: Path | None = None,
 ) -> ModelVersion:
     """Train a model version as ``params`` describe and register it.
 
     The version is not active unless ``params["activate"]`` is true. Raise
     TrainingError (or the ML package's DataError, both ValueErrors) for data that
-    cannot be trained on.
+    cannot be trained on. With ``checkpoint``, the training saves its state there
+    after each epoch and resumes from a checkpoint an interrupted run left.
     """
     clean = training_params_clean(params)
     report = progress or (lambda fraction, message: None)
     started = time.perf_counter()
     if clean["source"] == "fashion_mnist":
-        return _train_fashion_mnist(clean, user=user, progress=report, started=started)
+        return _train_fashion_mnist(
+            clean, user=user, progress=report, started=started, checkpoint=checkpoint
+        )
     report(0.0, "Listing the training data.")
     prepared = _prepare(clean)
     categories = _resolve_categories(
         prepared.slugs, prepared.names, create=clean["create_categories"]
     )
-    from classification.ml.training import HeadConfig, train_classifier
+    from classification.ml.heads import HeadConfig
+    from classification.ml.training import train_classifier
 
     config = HeadConfig(
         mode=clean["mode"],
@@ -293,6 +301,8 @@ def model_train(
         seed=clean["seed"],
         cached=prepared.cached,
         progress=lambda f, m: report(0.02 + 0.95 * f, m),
+        threads=settings.VITRINE_TRAINING_THREADS,
+        checkpoint=checkpoint,
     )
     skipped = prepared.skipped + [
         (e["source"], e["reason"]) for e in result.metrics["skipped"]["examples"]
@@ -627,16 +637,18 @@ def _cached_embeddings(image_ids: list[int]) -> dict[int, Any]:
 
 
 def _train_fashion_mnist(
-    clean: dict[str, Any], *, user, progress: Progress, started: float
+    clean: dict[str, Any],
+    *,
+    user,
+    progress: Progress,
+    started: float,
+    checkpoint: Path | None,
 ) -> ModelVersion:
     import tempfile
 
-    from classification.ml.data import fashion_mnist_prepare
-    from classification.ml.fashion import (
-        FashionConfig,
-        fashion_artifact,
-        fashion_mnist_train,
-    )
+    from classification.ml.data import fashion_mnist_load, fashion_mnist_prepare
+    from classification.ml.fashion import FashionConfig, fashion_artifact
+    from classification.ml.fashion_training import fashion_mnist_train
 
     source = Path(clean["data"])
     if not source.is_dir():
@@ -647,8 +659,6 @@ def _train_fashion_mnist(
         config.epochs = clean["epochs"]
     with tempfile.TemporaryDirectory(prefix="vitrine-fmnist-") as root:
         fashion_mnist_prepare(source, root)
-        from classification.ml.data import fashion_mnist_load
-
         _, _, names = fashion_mnist_load(root, train=False)
         mapping, new_names = labels_to_slugs(names)
         slugs = [mapping[n] for n in names]
@@ -663,6 +673,8 @@ def _train_fashion_mnist(
             val_size=FASHION_VAL_SIZE,
             target_precision=clean["target_precision"],
             progress=lambda f, m: progress(0.02 + 0.93 * f, m),
+            threads=settings.VITRINE_TRAINING_THREADS,
+            checkpoint=checkpoint,
         )
     metrics = result.metrics
     metrics["skipped"] = {"count": 0, "examples": []}

@@ -9,15 +9,14 @@ from PIL import Image
 from skimage import data
 
 from classification.ml import registry
-from classification.ml.imagenet_map import TAXONOMY_IMAGENET_CLASSES
-from classification.ml.inference import (
+from classification.ml.artifacts import (
     ArtifactChecksumError,
-    Classifier,
-    ImageResult,
     artifact_from_bytes,
     artifact_to_bytes,
-    default_artifact,
 )
+from classification.ml.efficientnet import default_artifact
+from classification.ml.imagenet_map import TAXONOMY_IMAGENET_CLASSES
+from classification.ml.inference import Classifier, ImageResult
 from classification.ml.presets import DEFAULT_PRESET
 
 TAXONOMY = list(TAXONOMY_IMAGENET_CLASSES)

@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 import torch
 
+from classification.ml.artifacts import artifact_from_bytes, artifact_to_bytes
 from classification.ml.backbone import load_pretrained_backbone
 from classification.ml.data import image_folder, stratified_split
-from classification.ml.inference import (
-    Classifier,
-    artifact_from_bytes,
-    artifact_to_bytes,
-)
-from classification.ml.training import HeadConfig, train_classifier, train_linear_head
+from classification.ml.heads import HeadConfig, train_linear_head
+from classification.ml.inference import Classifier
+from classification.ml.training import train_classifier
 from tests.classification.synthetic import shape_image, shapes_folder
 
 
