@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from classification.ml.backbone import EMBEDDING_DIM
-from classification.ml.training import HeadConfig, train_linear_head
+from classification.ml.heads import HeadConfig, train_linear_head
 
 
 def main() -> None:

@@ -28,17 +28,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from classification.ml.artifacts import artifact_from_bytes, artifact_to_bytes
 from classification.ml.data import csv_manifest, stratified_split, subset
-from classification.ml.inference import (
-    Classifier,
-    artifact_from_bytes,
-    artifact_to_bytes,
-)
-from classification.ml.training import (
-    HeadConfig,
-    extract_features,
-    train_classifier,
-)
+from classification.ml.features import extract_features
+from classification.ml.heads import HeadConfig
+from classification.ml.inference import Classifier
+from classification.ml.training import train_classifier
 
 CATEGORIES = [
     "Casual Shoes",

@@ -2,13 +2,17 @@
 
 Everything takes plain arrays (probabilities or logits, true class indices) and
 returns plain, JSON-able dicts: a model version stores them as its metrics.
+``validation_scores`` is what every training loop records after an epoch;
+``summarise`` is how every trainer measures the model it ends with.
 """
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
+from torch import Tensor
 
 DEFAULT_TARGET_PRECISION = 0.97
 # A threshold chosen from fewer validation predictions of its class is noise.
@@ -202,3 +206,63 @@ def thresholds_for_precision(
         else None,
         "per_class": per_class,
     }
+
+
+def validation_scores(logits: Tensor, labels: Tensor) -> tuple[float, dict]:
+    """Return the cross-entropy of ``logits``, and its history entry.
+
+    The entry holds ``val_loss`` and ``val_accuracy``, rounded; the loss comes
+    back unrounded too, for early stopping.
+    """
+    labels = torch.as_tensor(labels, dtype=torch.int64)
+    with torch.no_grad():
+        loss = torch.nn.functional.cross_entropy(logits, labels).item()
+        accuracy = (logits.argmax(1) == labels).float().mean().item()
+    return loss, {"val_loss": round(loss, 5), "val_accuracy": round(accuracy, 4)}
+
+
+def summarise(
+    *,
+    classes: Sequence[str],
+    val_logits: np.ndarray | None,
+    y_val: np.ndarray | None,
+    test_logits: np.ndarray | None,
+    y_test: np.ndarray | None,
+    target_precision: float = DEFAULT_TARGET_PRECISION,
+) -> tuple[float, dict[str, Any]]:
+    """Calibrate on validation and measure; return (temperature, metrics).
+
+    The temperature is fitted on validation logits; the per-class thresholds are
+    chosen on calibrated validation probabilities; ``test`` metrics (when there is
+    a test split) are measured with the calibrated probabilities, and the top
+    level ``accuracy`` is the test accuracy (else the validation one).
+    """
+    has_val = val_logits is not None and len(val_logits) > 0
+    has_test = test_logits is not None and len(test_logits) > 0
+    temperature = fit_temperature(val_logits, y_val) if has_val else 1.0
+    metrics: dict[str, Any] = {"temperature": round(temperature, 4)}
+    if has_val:
+        raw = classification_metrics(softmax(val_logits), y_val, classes)
+        val = classification_metrics(softmax(val_logits, temperature), y_val, classes)
+        metrics["val"] = val
+        metrics["calibration"] = {
+            "temperature": round(temperature, 4),
+            "ece_before": raw["ece"],
+            "ece_after": val["ece"],
+        }
+        metrics["thresholds"] = thresholds_for_precision(
+            softmax(val_logits, temperature),
+            y_val,
+            classes,
+            target_precision=target_precision,
+        )
+    if has_test:
+        metrics["test"] = classification_metrics(
+            softmax(test_logits, temperature), y_test, classes
+        )
+    headline = metrics.get("test") or metrics.get("val")
+    if headline:
+        for key in ("accuracy", "macro_f1", "top2_accuracy", "ece", "count"):
+            metrics[key] = headline[key]
+        metrics["measured_on"] = "test" if has_test else "val"
+    return temperature, metrics

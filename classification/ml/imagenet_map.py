@@ -1,7 +1,7 @@
 """ImageNet-1k classes mapped onto Vitrine's default product taxonomy.
 
 Before any training, the pretrained backbone's ImageNet softmax is summed per
-taxonomy slug (see ``classification.ml.inference``). Only classes that are plausibly
+taxonomy slug (see ``classification.ml.efficientnet``). Only classes that are plausibly
 a product photo are mapped. Animals, people, scenes, buildings, large or commercial
 vehicles, weapons, packaging (carton, packet, plastic bag) and natural objects stay
 unmapped, so the probability they take is what tells "not clearly a product".
@@ -12,6 +12,9 @@ since ImageNet has no wristwatch class, so it counts as a watch here and "wall
 clock" as home decor.
 Drinks served in a glass or cup (espresso, red wine, eggnog) are drinkware shots;
 bottled drinks are groceries.
+
+The file is long because the table is: it stays whole so that the mapping reads
+in one place.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
-from classification.ml.inference import Classifier, artifact_from_bytes
+from classification.ml.artifacts import artifact_from_bytes
+from classification.ml.inference import Classifier
 
 # The active version and the one it replaced: enough for a switch-over or a
 # re-classification run, without holding every old version's weights in memory.

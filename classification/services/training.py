@@ -301,6 +301,7 @@ def model_train(
     user=None,
     progress: Progress | None = None,
     data_root: Path | None = None,
+    checkpoint: Path | None = None,
 ) -> ModelVersion:
     """Train a model version as ``params`` describe and register it.
 
@@ -308,21 +309,29 @@ def model_train(
     TrainingError (or the ML package's DataError, both ValueErrors) for data that
     cannot be trained on. With ``data_root`` (training jobs), every file read
     must be a regular file inside that folder, reached without symlinks; the
-    ``train_model`` command passes none and reads what its operator names.
+    ``train_model`` command passes none and reads what its operator names. With
+    ``checkpoint``, the training saves its state there after each epoch and
+    resumes from a checkpoint an interrupted run left.
     """
     clean = training_params_clean(params)
     report = progress or (lambda fraction, message: None)
     started = time.perf_counter()
     if clean["source"] == "fashion_mnist":
         return _train_fashion_mnist(
-            clean, user=user, progress=report, started=started, data_root=data_root
+            clean,
+            user=user,
+            progress=report,
+            started=started,
+            data_root=data_root,
+            checkpoint=checkpoint,
         )
     report(0.0, "Listing the training data.")
     prepared = _prepare(clean, data_root)
     categories = _resolve_categories(
         prepared.slugs, prepared.names, create=clean["create_categories"]
     )
-    from classification.ml.training import HeadConfig, train_classifier
+    from classification.ml.heads import HeadConfig
+    from classification.ml.training import train_classifier
 
     config = HeadConfig(
         mode=clean["mode"],
@@ -340,6 +349,8 @@ def model_train(
         seed=clean["seed"],
         cached=prepared.cached,
         progress=lambda f, m: report(0.02 + 0.95 * f, m),
+        threads=settings.VITRINE_TRAINING_THREADS,
+        checkpoint=checkpoint,
     )
     skipped = prepared.skipped + [
         (e["source"], e["reason"]) for e in result.metrics["skipped"]["examples"]
@@ -687,16 +698,14 @@ def _train_fashion_mnist(
     user,
     progress: Progress,
     started: float,
-    data_root: Path | None = None,
+    data_root: Path | None,
+    checkpoint: Path | None,
 ) -> ModelVersion:
     import tempfile
 
-    from classification.ml.data import fashion_mnist_prepare
-    from classification.ml.fashion import (
-        FashionConfig,
-        fashion_artifact,
-        fashion_mnist_train,
-    )
+    from classification.ml.data import fashion_mnist_load, fashion_mnist_prepare
+    from classification.ml.fashion import FashionConfig, fashion_artifact
+    from classification.ml.fashion_training import fashion_mnist_train
 
     source = Path(clean["data"])
     if not source.is_dir():
@@ -707,8 +716,6 @@ def _train_fashion_mnist(
         config.epochs = clean["epochs"]
     with tempfile.TemporaryDirectory(prefix="vitrine-fmnist-") as root:
         fashion_mnist_prepare(source, root, confine_to=data_root)
-        from classification.ml.data import fashion_mnist_load
-
         _, _, names = fashion_mnist_load(root, train=False)
         mapping, new_names = labels_to_slugs(names)
         slugs = [mapping[n] for n in names]
@@ -723,6 +730,8 @@ def _train_fashion_mnist(
             val_size=FASHION_VAL_SIZE,
             target_precision=clean["target_precision"],
             progress=lambda f, m: progress(0.02 + 0.93 * f, m),
+            threads=settings.VITRINE_TRAINING_THREADS,
+            checkpoint=checkpoint,
         )
     metrics = result.metrics
     metrics["skipped"] = {"count": 0, "examples": []}

@@ -32,7 +32,7 @@ def model_version_register(
     created_by=None,
 ) -> ModelVersion:
     """Store an artifact (written once, under its checksum) and record a version."""
-    from classification.ml.inference import artifact_to_bytes
+    from classification.ml.artifacts import artifact_to_bytes
 
     data = artifact_to_bytes(artifact)
     checksum = hashlib.sha256(data).hexdigest()
@@ -176,8 +176,8 @@ def model_version_ensure_default() -> ModelVersion:
     active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     if active:
         return active
+    from classification.ml.efficientnet import default_artifact
     from classification.ml.imagenet_map import TAXONOMY_IMAGENET_CLASSES
-    from classification.ml.inference import default_artifact
 
     existing = set(Category.objects.values_list("slug", flat=True))
     slugs = [slug for slug in TAXONOMY_IMAGENET_CLASSES if slug in existing]

@@ -4,6 +4,7 @@ Every variable is documented in README.md ("Configuration") with its default.
 The defaults are the embedded stack: SQLite, local media, in-process tasks.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -168,6 +169,15 @@ DATA_UPLOAD_MAX_NUMBER_FILES = VITRINE_UPLOAD_MAX_FILES
 # --- Classification.
 VITRINE_DEFAULT_THRESHOLD = env.float("VITRINE_DEFAULT_THRESHOLD", default=0.6)
 VITRINE_INFERENCE_THREADS = env.int("VITRINE_INFERENCE_THREADS", default=0)
+# A training job has the machine to itself (the training worker runs one at a
+# time): one thread per CPU this process may use, which a container or taskset
+# can limit below the host's count.
+_USABLE_CPUS = (
+    len(os.sched_getaffinity(0))
+    if hasattr(os, "sched_getaffinity")
+    else (os.cpu_count() or 1)
+)
+VITRINE_TRAINING_THREADS = env.int("VITRINE_TRAINING_THREADS", default=_USABLE_CPUS)
 VITRINE_STUCK_AFTER_SECONDS = env.int("VITRINE_STUCK_AFTER_SECONDS", default=900)
 # Training jobs started from the admin or the API read files only below this folder.
 VITRINE_TRAINING_DATA_ROOT = env.str(

@@ -3,19 +3,15 @@
 import torch
 from PIL import Image
 
+from classification.ml.artifacts import artifact_from_bytes, artifact_to_bytes
 from classification.ml.fashion import (
     FashionConfig,
     FashionNet,
-    augment,
     fashion_artifact,
     predict_logits,
-    train_fashion,
 )
-from classification.ml.inference import (
-    Classifier,
-    artifact_from_bytes,
-    artifact_to_bytes,
-)
+from classification.ml.fashion_training import augment, train_fashion
+from classification.ml.inference import Classifier
 
 
 def _bars(n: int, seed: int):

@@ -9,15 +9,15 @@ from PIL import Image
 from skimage import data
 
 from classification.ml import registry
-from classification.ml.imagenet_map import TAXONOMY_IMAGENET_CLASSES
-from classification.ml.inference import (
+from classification.ml.architectures import get_architecture
+from classification.ml.artifacts import (
     ArtifactChecksumError,
-    Classifier,
-    ImageResult,
     artifact_from_bytes,
     artifact_to_bytes,
-    default_artifact,
 )
+from classification.ml.efficientnet import default_artifact
+from classification.ml.imagenet_map import TAXONOMY_IMAGENET_CLASSES
+from classification.ml.inference import Classifier, ImageResult
 from classification.ml.presets import DEFAULT_PRESET
 
 TAXONOMY = list(TAXONOMY_IMAGENET_CLASSES)
@@ -242,3 +242,14 @@ def test_registry_refuses_bytes_that_fail_the_checksum():
     store = _Store(default_artifact(["footwear"]))
     with pytest.raises(ArtifactChecksumError):
         registry.get_classifier(uuid.uuid4().hex, store.load, "0" * 64)
+
+
+def test_an_artifact_of_an_unknown_architecture_is_refused():
+    artifact = {**default_artifact(TAXONOMY), "architecture": "resnet9000"}
+    with pytest.raises(ValueError, match="unsupported architecture 'resnet9000'"):
+        Classifier(artifact)
+
+
+def test_each_architecture_is_found_by_the_name_its_artifacts_carry():
+    for name in ("efficientnet_lite0", "fashion_cnn"):
+        assert get_architecture(name).name == name

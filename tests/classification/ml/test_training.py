@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 import torch
 
+from classification.ml.artifacts import artifact_from_bytes, artifact_to_bytes
 from classification.ml.backbone import load_pretrained_backbone
 from classification.ml.data import image_folder, stratified_split
-from classification.ml.inference import (
-    Classifier,
-    artifact_from_bytes,
-    artifact_to_bytes,
-)
-from classification.ml.training import HeadConfig, train_classifier, train_linear_head
+from classification.ml.heads import HeadConfig, train_linear_head
+from classification.ml.inference import Classifier
+from classification.ml.training import train_classifier
 from tests.classification.synthetic import shape_image, shapes_folder
 
 
@@ -140,3 +138,34 @@ def test_training_without_a_readable_image_of_a_class_fails_clearly(shapes):
     only_two = [i for i in split["train"] if data.samples[i].label != "red-circles"]
     with pytest.raises(ValueError, match="no readable training image for red-circles"):
         train_classifier(data.samples, data.classes, {**split, "train": only_two})
+
+
+def test_an_interrupted_fine_tuning_resumes_to_the_same_weights(shapes, tmp_path):
+    data, split = shapes
+    config = HeadConfig(mode="finetune", epochs=3, batch_size=4)
+    whole = train_classifier(data.samples, data.classes, split, config=config)
+    path = tmp_path / "finetune.ckpt"
+
+    def interrupt(entry):
+        if entry["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_classifier(
+            data.samples,
+            data.classes,
+            split,
+            config=config,
+            checkpoint=path,
+            after_epoch=interrupt,
+        )
+    resumed = train_classifier(
+        data.samples, data.classes, split, config=config, checkpoint=path
+    )
+    for key, value in whole.artifact["backbone_state"].items():
+        assert torch.equal(resumed.artifact["backbone_state"][key], value), key
+    assert torch.equal(
+        resumed.artifact["head"]["weight"], whole.artifact["head"]["weight"]
+    )
+    assert resumed.history == whole.history
+    assert resumed.metrics["test"] == whole.metrics["test"]
