@@ -32,9 +32,7 @@ PAGE_SIZE = 24
 IN_FLIGHT = {ImageStatus.PENDING, ImageStatus.PROCESSING}
 
 
-def _merchant(
-    request: HttpRequest, capability: Capability = Capability.PRODUCT_MANAGE
-):
+def _merchant(request: HttpRequest, capability: Capability = Capability.PRODUCT_MANAGE):
     """The user's own merchant, when their merchant role may use the page."""
     return own_merchant_scope(request.user, capability)
 

@@ -171,7 +171,9 @@ class ProductViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Product.objects.none()
-        return selectors.products_with_images(merchant=request_merchant(self.request, self))
+        return selectors.products_with_images(
+            merchant=request_merchant(self.request, self)
+        )
 
     def get_object(self):
         return selectors.product_get(

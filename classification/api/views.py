@@ -91,8 +91,9 @@ class ClassifyView(APIView):
 
 @extend_schema_view(
     list=extend_schema(
-        description="Predictions of the merchant's images (platform admins and reviewers: all), newest "
-        "first, each with its latest review."
+        description="Predictions of the merchant's images (platform admins and "
+        "reviewers: all), newest first, each with its latest review (who "
+        "reviewed and the note only for reviewers and platform admins)."
     ),
     retrieve=extend_schema(description="One prediction with its latest review."),
 )
@@ -201,7 +202,9 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(description="Platform admins: model versions with their metrics."),
+    list=extend_schema(
+        description="Platform admins: model versions with their metrics."
+    ),
     retrieve=extend_schema(description="Platform admins: one model version."),
 )
 @extend_schema(tags=["models"])
@@ -299,7 +302,9 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(description="Platform admins: training and re-classification jobs."),
+    list=extend_schema(
+        description="Platform admins: training and re-classification jobs."
+    ),
     retrieve=extend_schema(description="Platform admins: a job's status and progress."),
 )
 @extend_schema(tags=["jobs"])

@@ -25,7 +25,9 @@ def _invalid(error: services.WebhookError) -> ValidationError:
 
 
 @extend_schema_view(
-    list=extend_schema(description="Owners: the merchant's webhooks (platform admins: all)."),
+    list=extend_schema(
+        description="Owners: the merchant's webhooks (platform admins: all)."
+    ),
     retrieve=extend_schema(description="One webhook (its secret is not shown)."),
     create=extend_schema(
         description="Subscribe a URL to events. The answer holds the signing "
