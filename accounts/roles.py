@@ -135,7 +135,7 @@ def user_roles(user: User) -> frozenset[Role]:
     roles = {Role.SIGNED_IN}
     if user.is_superuser:
         roles.add(Role.PLATFORM_ADMIN)
-    if user.is_staff:
+    if user.is_staff and not user.is_superuser:
         in_admins, in_reviewers = _staff_groups_and_membership(user)
         if in_admins:
             roles.add(Role.PLATFORM_ADMIN)
@@ -219,10 +219,11 @@ def own_merchant_scope(user: User, capability: Capability) -> Merchant:
     """
     if _granted(user, capability) & MERCHANT_ROLES:
         return merchant_for_user(user=user)
-    raise PermissionDenied(
-        "This account is no merchant's member who may do this. Platform staff "
-        "work in the admin."
-    )
+    if merchant_for_user(user=user) is None:
+        raise PermissionDenied(
+            "This account belongs to no merchant. Platform staff work in the admin."
+        )
+    raise PermissionDenied(denial_message(capability))
 
 
 # --- The admin ----------------------------------------------------------------
