@@ -3,8 +3,8 @@ import io
 import json
 
 import pytest
-from django.test import Client
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.urls import reverse
 
 from dashboard.selectors import CHARTS
