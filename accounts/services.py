@@ -5,6 +5,8 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -37,6 +39,107 @@ def merchant_create(
     user = User.objects.create_user(username=username, email=email, password=password)
     Membership.objects.create(user=user, merchant=merchant, role=Membership.Role.OWNER)
     return merchant, user
+
+
+# --- Members ------------------------------------------------------------------
+
+
+class MemberError(Exception):
+    """A member could not be added, changed or removed as asked."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class MemberConflict(MemberError):
+    """The change conflicts with the merchant's members: a taken username, or
+    a merchant left without an owner."""
+
+
+def _lock_owners(merchant: Merchant) -> int:
+    """Lock the merchant's row and return how many owners it has.
+
+    Two owners demoting or removing each other at once then take turns, and the
+    second sees that the first left one owner only.
+    """
+    Merchant.objects.select_for_update().filter(pk=merchant.pk).first()
+    return Membership.objects.filter(
+        merchant=merchant, role=Membership.Role.OWNER
+    ).count()
+
+
+@transaction.atomic
+def member_add(
+    *, merchant: Merchant, username: str, email: str, password: str, role: str
+) -> Membership:
+    """Make an account for a new member of ``merchant``, who signs in with
+    ``password`` (checked by the password validators) and may change it."""
+    username = username.strip()
+    try:
+        User._meta.get_field("username").run_validators(username)
+    except ValidationError as error:
+        raise MemberError("invalid", " ".join(error.messages), "username") from error
+    if User.objects.filter(username__iexact=username).exists():
+        raise MemberConflict(
+            "username_taken", f"The username {username!r} is taken.", "username"
+        )
+    user = User(username=username, email=email)
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise MemberError("invalid", " ".join(error.messages), "password") from error
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:  # taken meanwhile by a concurrent request
+        raise MemberConflict(
+            "username_taken", f"The username {username!r} is taken.", "username"
+        ) from error
+    return Membership.objects.create(user=user, merchant=merchant, role=role)
+
+
+@transaction.atomic
+def member_role_change(*, membership: Membership, role: str) -> Membership:
+    """Make the member an owner or a plain member; never demote the last owner."""
+    owners = _lock_owners(membership.merchant)
+    membership.refresh_from_db(fields=["role"])
+    if membership.role == role:
+        return membership
+    if membership.role == Membership.Role.OWNER and owners <= 1:
+        raise MemberConflict(
+            "last_owner",
+            "The merchant's last owner cannot become a plain member: make "
+            "another member an owner first.",
+            "role",
+        )
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, membership: Membership) -> None:
+    """Take the user out of the merchant and revoke their API tokens.
+
+    The account stays (its history of uploads and reviews points to it) but
+    reaches nothing of the merchant any more. The last owner cannot leave.
+    """
+    owners = _lock_owners(membership.merchant)
+    membership.refresh_from_db(fields=["role"])
+    if membership.role == Membership.Role.OWNER and owners <= 1:
+        raise MemberConflict(
+            "last_owner",
+            "The merchant's last owner cannot be removed: make another member "
+            "an owner first.",
+        )
+    ApiToken.objects.filter(user_id=membership.user_id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    membership.delete()
 
 
 # --- API tokens ---------------------------------------------------------------

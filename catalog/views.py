@@ -5,7 +5,6 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -20,7 +19,13 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.selectors import merchant_for_user
+from accounts.roles import (
+    MERCHANT_ROLES,
+    Capability,
+    merchant_scope,
+    own_merchant_scope,
+    user_roles,
+)
 from catalog import selectors, services
 from catalog.forms import ProductForm
 from catalog.images import ImageRejected
@@ -36,22 +41,17 @@ IN_FLIGHT = {ImageStatus.PENDING, ImageStatus.PROCESSING}
 logger = logging.getLogger(__name__)
 
 
-def _merchant(request: HttpRequest):
-    merchant = merchant_for_user(user=request.user)
-    if merchant is None:
-        raise PermissionDenied(
-            "This account belongs to no merchant. Platform staff work in the admin."
-        )
-    return merchant
+def _merchant(request: HttpRequest, capability: Capability = Capability.PRODUCT_MANAGE):
+    """The user's own merchant, when their merchant role may use the page."""
+    return own_merchant_scope(request.user, capability)
 
 
 @login_required
 @require_GET
 def product_list(request: HttpRequest) -> HttpResponse:
-    merchant = merchant_for_user(user=request.user)
-    if merchant is None and request.user.is_staff:
-        return redirect("admin:index")
-    merchant = _merchant(request)
+    if request.user.is_staff and not user_roles(request.user) & MERCHANT_ROLES:
+        return redirect("admin:index")  # platform staff work in the admin
+    merchant = _merchant(request, Capability.PRODUCT_VIEW)
     products = selectors.product_list(
         merchant=merchant,
         search=request.GET.get("q", "").strip(),
@@ -91,7 +91,9 @@ def _image_cards(product) -> list[dict]:
 @login_required
 @require_GET
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    product = selectors.product_get(merchant=_merchant(request), pk=pk)
+    product = selectors.product_get(
+        merchant=_merchant(request, Capability.PRODUCT_VIEW), pk=pk
+    )
     cards = _image_cards(product)
     return render(
         request,
@@ -110,7 +112,9 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def product_status(request: HttpRequest, pk: int) -> JsonResponse:
     """The image cards and category of a product, for the page to refresh itself."""
-    product = selectors.product_get(merchant=_merchant(request), pk=pk)
+    product = selectors.product_get(
+        merchant=_merchant(request, Capability.PRODUCT_VIEW), pk=pk
+    )
     cards = _image_cards(product)
     return JsonResponse(
         {
@@ -285,8 +289,9 @@ def stored_file_response(name: str) -> HttpResponse:
 
 
 def _serve(request: HttpRequest, pk: int, field: str) -> HttpResponse:
-    # Staff (the admin, the review queue) see every merchant's photos.
-    merchant = None if request.user.is_staff else _merchant(request)
+    # Reviewers and platform admins (the admin, the review queue) see every
+    # merchant's photos.
+    merchant = merchant_scope(request.user, Capability.IMAGE_VIEW)
     image = selectors.image_get(merchant=merchant, pk=pk)
     return stored_file_response(getattr(image, field).name)
 

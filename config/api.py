@@ -19,6 +19,8 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from accounts import services as account_services
+from accounts.api.permissions import view_capability
+from accounts.roles import CAPABILITIES, Role
 from config.exceptions import ApiError
 
 # --- Schema -------------------------------------------------------------------
@@ -47,11 +49,8 @@ class AutoSchema(SpectacularAutoSchema):
 
     def get_auth(self):
         auths = super().get_auth()
-        anonymous_reads = any(
-            getattr(permission, "anonymous_reads", False)
-            for permission in self.view.get_permissions()
-        )
-        if anonymous_reads and self.method in ("GET", "HEAD", "OPTIONS"):
+        capability = view_capability(self.view, self.method)
+        if capability is not None and Role.ANONYMOUS in CAPABILITIES[capability]:
             auths.append({})  # no credentials needed
         return auths
 

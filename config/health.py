@@ -1,4 +1,10 @@
-"""``/health/``: is each part the platform needs answering?"""
+"""``/health/``: is each part the platform needs answering?
+
+Anyone (a load balancer, a monitor) learns whether the platform is up: 200 with
+``{"status": "ok"}``, or 503 with ``{"status": "unavailable"}``. What each
+check found (versions, backends, error messages) is for platform admins only:
+signed in, or with a platform admin's API token (``Authorization: Token ...``).
+"""
 
 import logging
 import sys
@@ -9,6 +15,10 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from rest_framework.exceptions import AuthenticationFailed
+
+from accounts.api.authentication import ApiTokenAuthentication
+from accounts.roles import Capability, user_can
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +75,22 @@ CHECKS = {
 }
 
 
-def _answer(checks: dict, ok_word: str) -> JsonResponse:
-    """Run the checks: 200 when every one passes, else 503 naming what failed."""
+def _may_see_details(request: HttpRequest) -> bool:
+    """Is the caller a platform admin, by session or by API token?"""
+    if user_can(request.user, Capability.HEALTH_DETAILS_VIEW):
+        return True
+    try:
+        authenticated = ApiTokenAuthentication().authenticate(request)
+    except AuthenticationFailed:
+        return False  # a bad token gets what anyone gets
+    return authenticated is not None and user_can(
+        authenticated[0], Capability.HEALTH_DETAILS_VIEW
+    )
+
+
+def _answer(request: HttpRequest, checks: dict, ok_word: str) -> JsonResponse:
+    """Run the checks: 200 when every one passes, else 503; platform admins
+    also read what each check found."""
     results = {}
     for name, check in checks.items():
         try:
@@ -75,17 +99,17 @@ def _answer(checks: dict, ok_word: str) -> JsonResponse:
             logger.warning("health check %s failed: %s", name, error)
             results[name] = {"ok": False, "error": f"{type(error).__name__}: {error}"}
     healthy = all(result["ok"] for result in results.values())
-    return JsonResponse(
-        {"status": ok_word if healthy else "unavailable", "checks": results},
-        status=200 if healthy else 503,
-    )
+    body = {"status": ok_word if healthy else "unavailable"}
+    if _may_see_details(request):
+        body["checks"] = results
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 @never_cache
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness of every part the platform needs, the model included."""
-    return _answer(CHECKS, "ok")
+    return _answer(request, CHECKS, "ok")
 
 
 def _check_migrations() -> dict:
@@ -113,4 +137,4 @@ def health_ready(request: HttpRequest) -> JsonResponse:
     migration applied, the storage and the broker. The model is left to
     ``/health/``: web processes load it only for ``/api/v1/classify/``.
     """
-    return _answer(READY_CHECKS, "ready")
+    return _answer(request, READY_CHECKS, "ready")

@@ -1,4 +1,5 @@
-"""The staff dashboard: one page, its JSON, and a CSV per chart. Staff only."""
+"""The platform dashboard: one page, its JSON, and a CSV per chart. Platform
+admins only (accounts/roles.py)."""
 
 from functools import wraps
 
@@ -8,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.roles import Capability, denial_message, user_can
 from dashboard.exports import chart_csv
 from dashboard.forms import DashboardFilterForm
 from dashboard.selectors import CHARTS, dashboard_chart, dashboard_data
@@ -88,20 +90,21 @@ CARDS = [
 ]
 
 
-def staff_required(view):
-    """Send anonymous visitors to the login page and refuse non-staff users."""
+def dashboard_access(view):
+    """Send anonymous visitors to the login page and refuse anyone whose roles
+    do not hold the dashboard."""
 
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_staff:
-            raise PermissionDenied("The dashboard is for platform staff.")
+        if not user_can(request.user, Capability.DASHBOARD_VIEW):
+            raise PermissionDenied(denial_message(Capability.DASHBOARD_VIEW))
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
-@staff_required
+@dashboard_access
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     form = DashboardFilterForm(request.GET)
@@ -121,7 +124,7 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+@dashboard_access
 @require_GET
 def data_json(request: HttpRequest) -> JsonResponse:
     form = DashboardFilterForm(request.GET)
@@ -133,7 +136,7 @@ def data_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse(data)
 
 
-@staff_required
+@dashboard_access
 @require_GET
 def export_csv(request: HttpRequest, chart: str) -> HttpResponse:
     if chart not in CHARTS:

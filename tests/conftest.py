@@ -82,8 +82,9 @@ def seed_rows_after_flush(request):
     """Put back what data migrations load, for tests that commit.
 
     A test that commits (transactional_db, live_server) ends with a flush that
-    empties every table, the taxonomy and the Reviewers group included; the next
-    such test gets them again here, as a fresh ``migrate`` would give them.
+    empties every table, the taxonomy and the Reviewers and Platform admins
+    groups included; the next such test gets them again here, as a fresh
+    ``migrate`` would give them.
     """
     marker = request.node.get_closest_marker("django_db")
     commits = (marker is not None and marker.kwargs.get("transaction")) or {
@@ -100,6 +101,7 @@ def seed_rows_after_flush(request):
     for module, loader in [
         ("catalog.migrations.0002_default_taxonomy", "load"),
         ("classification.migrations.0003_reviewers_group", "create_group"),
+        ("accounts.migrations.0003_platform_admins_group", "create_group"),
     ]:
         getattr(importlib.import_module(module), loader)(apps, None)
 

@@ -1,62 +1,57 @@
-"""Who may call what: anonymous, merchant members, staff, reviewers."""
+"""Who may call what: each API view names a capability per action, and the
+roles table in accounts/roles.py decides.
+
+A view sets ``capabilities``: its actions (viewsets) or lower-case methods (plain
+views) mapped to a :class:`~accounts.roles.Capability`. An action missing from
+the map is refused, so a new action cannot ship unguarded.
+"""
 
 from rest_framework import permissions
-from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Merchant
-from accounts.selectors import merchant_for_user, user_is_reviewer
+from accounts.roles import (
+    Capability,
+    denial_message,
+    merchant_scope,
+    user_can,
+)
 
-NO_MERCHANT = "This account belongs to no merchant."
+
+def view_capability(view, method: str) -> Capability | None:
+    """The capability the view's current action (or ``method``) needs."""
+    capabilities = getattr(view, "capabilities", {})
+    action = getattr(view, "action", None) or method.lower()
+    if action in capabilities:
+        return capabilities[action]
+    if method.upper() in ("OPTIONS", "HEAD"):
+        # Describing a route needs what reading it needs (or its first action).
+        for read in ("list", "retrieve", "get"):
+            if read in capabilities:
+                return capabilities[read]
+        return next(iter(capabilities.values()), None)
+    return None
 
 
-def request_merchant(request) -> Merchant | None:
-    """The merchant whose data the request may see; None means all (staff).
+def request_merchant(request, view) -> Merchant | None:
+    """The merchant whose data the request may reach; None means every merchant.
 
-    Staff see every merchant, even a staff user who is also some merchant's member.
-    A signed-in user who is neither staff nor a member gets 403.
+    Raise PermissionDenied when the caller's roles do not hold the capability.
     """
-    if request.user.is_staff:
-        return None
-    merchant = merchant_for_user(user=request.user)
-    if merchant is None:
-        raise PermissionDenied(NO_MERCHANT)
-    return merchant
+    return merchant_scope(request.user, view_capability(view, request.method))
 
 
-class IsMerchantOrStaff(permissions.IsAuthenticated):
-    """A merchant's member (their own data) or staff (everyone's)."""
+class HasCapability(permissions.BasePermission):
+    """Allow the request when the caller's roles hold the view's capability."""
 
-    message = NO_MERCHANT
+    message = "You may not do this."
 
     def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
+        if not hasattr(view, request.method.lower()):
+            return True  # the method is not served here: the answer is a 405
+        capability = view_capability(view, request.method)
+        if capability is None:
             return False
-        return request.user.is_staff or merchant_for_user(user=request.user) is not None
-
-
-class IsStaff(permissions.IsAuthenticated):
-    message = "Only platform staff may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return super().has_permission(request, view) and request.user.is_staff
-
-
-class IsReviewer(permissions.IsAuthenticated):
-    message = "Only reviewers (staff in the Reviewers group) may review."
-
-    def has_permission(self, request, view) -> bool:
-        return super().has_permission(request, view) and user_is_reviewer(
-            user=request.user
-        )
-
-
-class ReadForAllWriteForStaff(permissions.BasePermission):
-    """Anyone reads, even without signing in; only staff write."""
-
-    message = "Only platform staff may change this."
-    anonymous_reads = True  # the schema shows reads need no credentials
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in permissions.SAFE_METHODS:
+        if user_can(request.user, capability):
             return True
-        return bool(request.user and request.user.is_staff)
+        self.message = denial_message(capability)
+        return False

@@ -7,6 +7,7 @@ from accounts.api import views
 routes = [
     ("auth/tokens", views.ApiTokenViewSet, "api-token"),
     ("merchants", views.MerchantViewSet, "merchant"),
+    ("members", views.MemberViewSet, "member"),
 ]
 
 urlpatterns = [

@@ -1,33 +1,38 @@
 """Tokens for machines, and who the caller is."""
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, Throttled
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import lockout, selectors, services
 from accounts.api import schema  # noqa: F401  (registers the token scheme)
-from accounts.api.permissions import IsStaff
+from accounts.api.permissions import request_merchant
 from accounts.api.serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
+    MemberCreateInputSerializer,
+    MemberSerializer,
+    MemberUpdateInputSerializer,
     MerchantSerializer,
     MeSerializer,
     TokenCreateInputSerializer,
     TokensRevokedSerializer,
 )
-from accounts.models import ApiToken, Merchant
+from accounts.models import ApiToken, Membership, Merchant
+from accounts.roles import Capability, Role, user_can, user_roles
+from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from config.exceptions import ApiError
 
 
 class TokenCreateView(APIView):
     """Exchange a username and password for a new API token."""
 
     authentication_classes: list = []
-    permission_classes = [AllowAny]
+    capabilities = {"post": Capability.TOKEN_CREATE}
     throttle_scope = "token"
 
     def get_authenticate_header(self, request) -> str:
@@ -85,7 +90,12 @@ class ApiTokenViewSet(
     """The caller's own tokens. Deleting one revokes it (it stays listed)."""
 
     serializer_class = ApiTokenSerializer
-    permission_classes = [IsAuthenticated]
+    capabilities = {
+        "list": Capability.ACCOUNT_OWN,
+        "retrieve": Capability.ACCOUNT_OWN,
+        "destroy": Capability.ACCOUNT_OWN,
+        "revoke_all": Capability.ACCOUNT_OWN,
+    }
     filterset_fields: list = []
     ordering_fields = ["created_at", "last_used_at"]
 
@@ -119,20 +129,23 @@ class ApiTokenViewSet(
 
 
 class MeView(APIView):
-    """Who the caller is: role and merchant."""
+    """Who the caller is: roles and merchant."""
 
-    permission_classes = [IsAuthenticated]
+    capabilities = {"get": Capability.ACCOUNT_OWN}
 
     @extend_schema(tags=["auth"], operation_id="auth_me", responses=MeSerializer)
     def get(self, request):
         user = request.user
+        roles = user_roles(user)
         return Response(
             MeSerializer(
                 {
                     "id": user.pk,
                     "username": user.get_username(),
                     "is_staff": user.is_staff,
-                    "is_reviewer": selectors.user_is_reviewer(user=user),
+                    "is_reviewer": user_can(user, Capability.PREDICTION_REVIEW),
+                    "is_platform_admin": Role.PLATFORM_ADMIN in roles,
+                    "roles": sorted(roles),
                     "merchant": selectors.merchant_for_user(user=user),
                 }
             ).data
@@ -141,13 +154,122 @@ class MeView(APIView):
 
 @extend_schema(tags=["merchants"])
 class MerchantViewSet(viewsets.ReadOnlyModelViewSet):
-    """Staff: the merchants on the platform (their ids filter other lists)."""
+    """Platform admins: the merchants on the platform (their ids filter other
+    lists)."""
 
     serializer_class = MerchantSerializer
-    permission_classes = [IsStaff]
+    capabilities = {
+        "list": Capability.MERCHANT_VIEW,
+        "retrieve": Capability.MERCHANT_VIEW,
+    }
     ordering_fields = ["name", "created_at"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Merchant.objects.none()
         return selectors.merchant_list()
+
+
+def _member_error(error: services.MemberError) -> Exception:
+    details = {error.field: [error.message]} if error.field else None
+    if isinstance(error, services.MemberConflict):
+        return ApiError(status.HTTP_409_CONFLICT, error.code, error.message, details)
+    return ValidationError(details or {"non_field_errors": [error.message]})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Owners: the merchant's members, oldest first (platform "
+        "admins: every merchant's)."
+    ),
+    retrieve=extend_schema(description="Owners: one member of the merchant."),
+    create=extend_schema(
+        description="Owners: make an account for a new member, who signs in with "
+        "the given password (checked like any password) and may change it. A "
+        "taken username answers 409. Platform admins name the `merchant`.",
+        request=MemberCreateInputSerializer,
+        responses={201: MemberSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    ),
+    partial_update=extend_schema(
+        description="Owners: make a member an owner or a plain member. The last "
+        "owner cannot become a plain member (409).",
+        request=MemberUpdateInputSerializer,
+        responses=MemberSerializer,
+    ),
+    destroy=extend_schema(
+        description="Owners: take the member out of the merchant and revoke "
+        "their API tokens; the account stays. The last owner cannot be removed "
+        "(409)."
+    ),
+)
+@extend_schema(tags=["members"])
+class MemberViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = MemberSerializer
+    capabilities = {
+        action: Capability.MEMBER_MANAGE
+        for action in ("list", "retrieve", "create", "partial_update", "destroy")
+    }
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    ordering_fields = ["created_at"]
+    filterset_fields: list = []
+    extra_error_codes = (409,)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Membership.objects.none()
+        return selectors.member_list(merchant=request_merchant(self.request, self))
+
+    def get_object(self):
+        return selectors.member_get(
+            merchant=request_merchant(self.request, self), pk=self.kwargs["pk"]
+        )
+
+    def create(self, request, *args, **kwargs):
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request):
+        data = MemberCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        chosen = fields.pop("merchant", None)
+        own = request_merchant(request, self)
+        if own is None and chosen is None:
+            raise ValidationError(
+                {"merchant": ["A platform admin must name the merchant."]}
+            )
+        if own is not None and chosen is not None and chosen.pk != own.pk:
+            raise ValidationError(
+                {"merchant": ["An owner can only add members to their merchant."]}
+            )
+        try:
+            membership = services.member_add(merchant=own or chosen, **fields)
+        except services.MemberError as error:
+            raise _member_error(error) from error
+        return Response(
+            MemberSerializer(membership).data, status=status.HTTP_201_CREATED
+        )
+
+    def partial_update(self, request, *args, **kwargs):
+        membership = self.get_object()
+        data = MemberUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            membership = services.member_role_change(
+                membership=membership, role=data.validated_data["role"]
+            )
+        except services.MemberError as error:
+            raise _member_error(error) from error
+        return Response(MemberSerializer(membership).data)
+
+    def destroy(self, request, *args, **kwargs):
+        try:
+            services.member_remove(membership=self.get_object())
+        except services.MemberError as error:
+            raise _member_error(error) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)

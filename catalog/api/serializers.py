@@ -243,8 +243,14 @@ class ImagePredictionSerializer(serializers.Serializer):
 class ImageReviewSerializer(serializers.Serializer):
     decision = serializers.CharField()
     final_category = serializers.CharField(allow_null=True)
-    reviewer = serializers.CharField(allow_null=True)
-    note = serializers.CharField(allow_blank=True)
+    reviewer = serializers.CharField(
+        allow_null=True,
+        help_text="Reviewers and platform admins only; null for merchants.",
+    )
+    note = serializers.CharField(
+        allow_null=True,
+        help_text="Reviewers and platform admins only; null for merchants.",
+    )
     created_at = serializers.DateTimeField()
 
 
@@ -252,7 +258,8 @@ class ImageSerializer(serializers.ModelSerializer):
     """An image with its current prediction and the latest review of it.
 
     Expects ``prediction`` (or None), ``review`` (or None) and ``category_names``
-    in the serializer context, looked up by the view in a fixed number of queries.
+    in the serializer context, looked up by the view in a fixed number of queries,
+    and ``review_details``: whether the caller may see who reviewed and the note.
     """
 
     file_url = serializers.SerializerMethodField()
@@ -309,13 +316,16 @@ class ImageSerializer(serializers.ModelSerializer):
         review = self.context["reviews"].get(prediction.pk) if prediction else None
         if review is None:
             return None
+        details = self.context.get("review_details", False)
         return {
             "decision": review.decision,
             "final_category": review.final_category.slug
             if review.final_category
             else None,
-            "reviewer": review.reviewer.get_username() if review.reviewer else None,
-            "note": review.note,
+            "reviewer": review.reviewer.get_username()
+            if details and review.reviewer
+            else None,
+            "note": review.note if details else None,
             "created_at": review.created_at,
         }
 

@@ -9,12 +9,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from accounts.api.permissions import (
-    IsMerchantOrStaff,
-    IsStaff,
-    ReadForAllWriteForStaff,
-    request_merchant,
-)
+from accounts.api.permissions import request_merchant
+from accounts.roles import Capability, user_can
 from catalog import selectors, services
 from catalog.api.filters import CategoryFilter, ImageFilter, ProductFilter
 from catalog.api.serializers import (
@@ -49,30 +45,37 @@ def _category_error(error: Exception) -> Exception:
     list=extend_schema(description="The taxonomy; anyone may read it."),
     retrieve=extend_schema(description="One category; anyone may read it."),
     create=extend_schema(
-        description="Staff: add a category.",
+        description="Platform admins: add a category.",
         request=CategoryInputSerializer,
         responses={201: CategorySerializer},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
     ),
     update=extend_schema(
-        description="Staff: replace a category's fields.",
+        description="Platform admins: replace a category's fields.",
         request=CategoryInputSerializer,
         responses=CategorySerializer,
     ),
     partial_update=extend_schema(
-        description="Staff: change some of a category's fields.",
+        description="Platform admins: change some of a category's fields.",
         request=CategoryInputSerializer,
         responses=CategorySerializer,
     ),
     destroy=extend_schema(
-        description="Staff: delete a category without sub-categories (409 "
+        description="Platform admins: delete a category without sub-categories (409 "
         "otherwise); its products become uncategorised."
     ),
 )
 @extend_schema(tags=["categories"])
 class CategoryViewSet(viewsets.ModelViewSet):
     serializer_class = CategorySerializer
-    permission_classes = [ReadForAllWriteForStaff]
+    capabilities = {
+        "list": Capability.CATEGORY_VIEW,
+        "retrieve": Capability.CATEGORY_VIEW,
+        "create": Capability.CATEGORY_MANAGE,
+        "update": Capability.CATEGORY_MANAGE,
+        "partial_update": Capability.CATEGORY_MANAGE,
+        "destroy": Capability.CATEGORY_MANAGE,
+    }
     filterset_class = CategoryFilter
     ordering_fields = ["name", "slug", "created_at"]
     extra_error_codes = (409,)
@@ -123,12 +126,13 @@ class CategoryViewSet(viewsets.ModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        description="The merchant's products (staff: every merchant's), newest "
+        description="The merchant's products (platform admins and reviewers: "
+        "every merchant's), newest "
         "first, with image counts and image statuses."
     ),
     retrieve=extend_schema(description="One product."),
     create=extend_schema(
-        description="Create a product. Staff name the `merchant`.",
+        description="Create a product. Platform admins name the `merchant`.",
         request=ProductInputSerializer,
         responses={201: ProductSerializer},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
@@ -150,7 +154,15 @@ class CategoryViewSet(viewsets.ModelViewSet):
 @extend_schema(tags=["products"])
 class ProductViewSet(viewsets.ModelViewSet):
     serializer_class = ProductSerializer
-    permission_classes = [IsMerchantOrStaff]
+    capabilities = {
+        "list": Capability.PRODUCT_VIEW,
+        "retrieve": Capability.PRODUCT_VIEW,
+        "create": Capability.PRODUCT_MANAGE,
+        "update": Capability.PRODUCT_MANAGE,
+        "partial_update": Capability.PRODUCT_MANAGE,
+        "destroy": Capability.PRODUCT_MANAGE,
+        "images": Capability.PRODUCT_MANAGE,
+    }
     filterset_class = ProductFilter
     ordering_fields = ["created_at", "updated_at", "name", "sku", "price"]
     extra_error_codes = (409, 413)
@@ -158,11 +170,13 @@ class ProductViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Product.objects.none()
-        return selectors.products_with_images(merchant=request_merchant(self.request))
+        return selectors.products_with_images(
+            merchant=request_merchant(self.request, self)
+        )
 
     def get_object(self):
         return selectors.product_get(
-            merchant=request_merchant(self.request), pk=self.kwargs["pk"]
+            merchant=request_merchant(self.request, self), pk=self.kwargs["pk"]
         )
 
     def _answer(self, product, status_code=status.HTTP_200_OK) -> Response:
@@ -193,11 +207,15 @@ class ProductViewSet(viewsets.ModelViewSet):
         return self._answer(product, status.HTTP_201_CREATED)
 
     def _merchant_for_create(self, chosen):
-        own = request_merchant(self.request)
-        if own is None:  # staff
+        own = request_merchant(self.request, self)
+        if own is None:  # a platform admin
             if chosen is None:
                 raise ValidationError(
-                    {"merchant": ["Staff must name the merchant of the product."]}
+                    {
+                        "merchant": [
+                            "A platform admin must name the merchant of the product."
+                        ]
+                    }
                 )
             return chosen
         if chosen is not None and chosen.pk != own.pk:
@@ -296,7 +314,8 @@ class ProductViewSet(viewsets.ModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        description="The merchant's images (staff: all), with current prediction "
+        description="The merchant's images (platform admins and reviewers: all), "
+        "with current prediction "
         "and review state."
     ),
     retrieve=extend_schema(
@@ -307,7 +326,12 @@ class ProductViewSet(viewsets.ModelViewSet):
 @extend_schema(tags=["images"])
 class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ImageSerializer
-    permission_classes = [IsMerchantOrStaff]
+    capabilities = {
+        "list": Capability.IMAGE_VIEW,
+        "retrieve": Capability.IMAGE_VIEW,
+        "file": Capability.IMAGE_VIEW,
+        "reclassify": Capability.IMAGE_RECLASSIFY,
+    }
     filterset_class = ImageFilter
     ordering_fields = ["created_at", "status_changed_at"]
 
@@ -319,7 +343,7 @@ class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return ProductImage.objects.none()
-        return selectors.image_list(merchant=request_merchant(self.request))
+        return selectors.image_list(merchant=request_merchant(self.request, self))
 
     def _context(self, images) -> dict:
         predictions = classification_selectors.predictions_current_for_images(
@@ -333,6 +357,9 @@ class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "predictions": predictions,
             "reviews": reviews,
             "category_names": selectors.category_names(),
+            "review_details": user_can(
+                self.request.user, Capability.REVIEW_DETAILS_VIEW
+            ),
         }
 
     def list(self, request, *args, **kwargs):
@@ -341,7 +368,7 @@ class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return self.get_paginated_response(serializer.data)
 
     def retrieve(self, request, pk=None):
-        image = selectors.image_get(merchant=request_merchant(request), pk=pk)
+        image = selectors.image_get(merchant=request_merchant(request, self), pk=pk)
         return Response(ImageSerializer(image, context=self._context([image])).data)
 
     @extend_schema(
@@ -354,10 +381,10 @@ class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 description="The active version has already classified the image.",
             ),
         },
-        description="Staff: queue the image for the active model version. An "
+        description="Platform admins: queue the image for the active model version. An "
         "image that version has already classified is left as it is (200).",
     )
-    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    @action(detail=True, methods=["post"])
     def reclassify(self, request, pk=None):
         image = selectors.image_get(merchant=None, pk=pk)
         version, queued = image_reclassify(image=image)
@@ -387,5 +414,5 @@ class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def file(self, request, pk=None):
-        image = selectors.image_get(merchant=request_merchant(request), pk=pk)
+        image = selectors.image_get(merchant=request_merchant(request, self), pk=pk)
         return stored_file_response(image.file.name)

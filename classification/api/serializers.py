@@ -36,11 +36,25 @@ class ClassifyResultSerializer(serializers.Serializer):
 
 
 class ReviewSerializer(serializers.ModelSerializer):
+    """A review; who made it and their note only for ``review_details`` callers.
+
+    Merchants see the decision, not the reviewer's name or internal note: with
+    ``review_details`` false (the default) in the context both are null.
+    """
+
     final_category = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
     reviewer = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Reviewers and platform admins only; null for merchants.",
+    )
+    note = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Reviewers and platform admins only; null for merchants.",
     )
 
     class Meta:
@@ -54,6 +68,13 @@ class ReviewSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("review_details", False):
+            data["reviewer"] = None
+            data["note"] = None
+        return data
 
 
 class PredictionSerializer(serializers.ModelSerializer):
@@ -105,7 +126,9 @@ class PredictionSerializer(serializers.ModelSerializer):
     def get_review(self, prediction: Prediction) -> dict | None:
         # The reviews are prefetched newest first by the selector.
         reviews = list(prediction.reviews.all())
-        return ReviewSerializer(reviews[0]).data if reviews else None
+        if not reviews:
+            return None
+        return ReviewSerializer(reviews[0], context=self.context).data
 
 
 class ReviewInputSerializer(serializers.Serializer):

@@ -9,12 +9,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.permissions import (
-    IsMerchantOrStaff,
-    IsReviewer,
-    IsStaff,
-    request_merchant,
-)
+from accounts.api.permissions import request_merchant
+from accounts.roles import Capability, user_can
 from catalog.api.uploads import rejection_error
 from catalog.images import ImageRejected
 from catalog.selectors import catalog_counts, category_names
@@ -49,7 +45,7 @@ from config.exceptions import ApiError
 
 
 class ClassifyView(APIView):
-    permission_classes = [IsMerchantOrStaff]
+    capabilities = {"post": Capability.CLASSIFY}
     parser_classes = [MultiPartParser]
     throttle_scope = "classify"
     extra_error_codes = (413,)
@@ -95,15 +91,21 @@ class ClassifyView(APIView):
 
 @extend_schema_view(
     list=extend_schema(
-        description="Predictions of the merchant's images (staff: all), newest "
-        "first, each with its latest review."
+        description="Predictions of the merchant's images (platform admins and "
+        "reviewers: all), newest first, each with its latest review (who "
+        "reviewed and the note only for reviewers and platform admins)."
     ),
     retrieve=extend_schema(description="One prediction with its latest review."),
 )
 @extend_schema(tags=["predictions"])
 class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PredictionSerializer
-    permission_classes = [IsMerchantOrStaff]
+    capabilities = {
+        "list": Capability.PREDICTION_VIEW,
+        "retrieve": Capability.PREDICTION_VIEW,
+        "review": Capability.PREDICTION_REVIEW,
+        "review_bulk": Capability.PREDICTION_REVIEW,
+    }
     filterset_class = PredictionFilter
     ordering_fields = ["created_at", "confidence", "margin"]
     extra_error_codes = (409,)
@@ -112,16 +114,22 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Prediction.objects.none()
         return selectors.prediction_list_with_reviews(
-            merchant=request_merchant(self.request)
+            merchant=request_merchant(self.request, self)
         ).order_by("-created_at", "-id")
 
     def get_object(self):
         return selectors.prediction_get(
-            merchant=request_merchant(self.request), pk=self.kwargs["pk"]
+            merchant=request_merchant(self.request, self), pk=self.kwargs["pk"]
         )
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "category_names": self._names()}
+        return {
+            **super().get_serializer_context(),
+            "category_names": self._names(),
+            "review_details": user_can(
+                self.request.user, Capability.REVIEW_DETAILS_VIEW
+            ),
+        }
 
     def _names(self) -> dict[str, str]:
         if not hasattr(self, "_category_names"):
@@ -136,7 +144,7 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
         "The same decision sent again answers as the first time; a different "
         "decision after someone else's answers 409.",
     )
-    @action(detail=True, methods=["post"], permission_classes=[IsReviewer])
+    @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
         prediction = selectors.prediction_get(merchant=None, pk=pk)
         data = ReviewInputSerializer(data=request.data)
@@ -170,7 +178,6 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
         methods=["post"],
         url_path="review",
         url_name="review-bulk",
-        permission_classes=[IsReviewer],
     )
     def review_bulk(self, request):
         data = BulkReviewInputSerializer(data=request.data)
@@ -195,13 +202,25 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(description="Staff: model versions with their metrics."),
-    retrieve=extend_schema(description="Staff: one model version."),
+    list=extend_schema(
+        description="Platform admins: model versions with their metrics."
+    ),
+    retrieve=extend_schema(description="Platform admins: one model version."),
 )
 @extend_schema(tags=["models"])
 class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ModelVersionSerializer
-    permission_classes = [IsStaff]
+    capabilities = {
+        action: Capability.MODEL_MANAGE
+        for action in (
+            "list",
+            "retrieve",
+            "train",
+            "activate",
+            "rollback",
+            "reclassify",
+        )
+    }
     filterset_class = ModelVersionFilter
     ordering_fields = ["created_at", "activated_at", "name"]
     extra_error_codes = (409,)
@@ -283,13 +302,18 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(description="Staff: training and re-classification jobs."),
-    retrieve=extend_schema(description="Staff: a job's status and progress."),
+    list=extend_schema(
+        description="Platform admins: training and re-classification jobs."
+    ),
+    retrieve=extend_schema(description="Platform admins: a job's status and progress."),
 )
 @extend_schema(tags=["jobs"])
 class JobViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = JobSerializer
-    permission_classes = [IsStaff]
+    capabilities = {
+        "list": Capability.MODEL_MANAGE,
+        "retrieve": Capability.MODEL_MANAGE,
+    }
     filterset_class = JobFilter
     ordering_fields = ["created_at"]
 
@@ -304,17 +328,18 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class StatsView(APIView):
-    permission_classes = [IsMerchantOrStaff]
+    capabilities = {"get": Capability.STATS_VIEW}
 
     @extend_schema(
         tags=["stats"],
         operation_id="stats",
         responses=StatsSerializer,
         description="Counts per category and status, the review backlog and each "
-        "model version's live precision, for the merchant's data (staff: all).",
+        "model version's live precision, for the merchant's data (platform "
+        "admins: all).",
     )
     def get(self, request):
-        merchant = request_merchant(request)
+        merchant = request_merchant(request, self)
         counts = catalog_counts(merchant=merchant)
         stats = selectors.classification_stats(merchant=merchant)
         # JSON keys are strings: "no category" is the empty key.

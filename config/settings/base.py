@@ -95,6 +95,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Sign in as Django does; permissions (the admin's too) come from the roles
+# table in accounts/roles.py, not from permissions stored on users or groups.
+AUTHENTICATION_BACKENDS = ["accounts.roles.RoleBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "catalog:product-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -287,7 +290,8 @@ REST_FRAMEWORK = {
         "accounts.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Each view names a capability per action; the roles table decides.
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.HasCapability"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "config.parsers.JSONParser",  # refuses bodies nested too deeply

@@ -42,7 +42,16 @@ def other_api(other_membership):
 
 @pytest.fixture
 def staff_api(db):
-    """Plain staff: sees every merchant, may not review."""
+    """A platform admin (staff in the Platform admins group): everything on
+    every merchant."""
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name="Platform admins")[0])
+    return token_client(user)
+
+
+@pytest.fixture
+def plain_staff_api(db):
+    """Staff in no group: no role of the platform."""
     return token_client(UserFactory(is_staff=True))
 
 

@@ -127,8 +127,10 @@ def test_the_browser_session_authenticates_and_writes_need_csrf(merchant_user):
     assert_error(response, 403, "permission_denied")
 
 
-def test_me_tells_staff_and_reviewers_apart(staff_api, reviewer_api, superuser_api):
-    assert staff_api.get("/api/v1/auth/me/").json()["is_reviewer"] is False
+def test_me_tells_staff_and_reviewers_apart(
+    plain_staff_api, reviewer_api, superuser_api
+):
+    assert plain_staff_api.get("/api/v1/auth/me/").json()["is_reviewer"] is False
     assert reviewer_api.get("/api/v1/auth/me/").json()["is_reviewer"] is True
     body = superuser_api.get("/api/v1/auth/me/").json()
     assert (body["is_staff"], body["is_reviewer"], body["merchant"]) == (

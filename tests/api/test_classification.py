@@ -165,10 +165,10 @@ def test_review_input_errors_and_conflicts(reviewer_api, superuser_api, merchant
     assert_error(reviewer_api.post("/api/v1/predictions/999999/review/", {}), 404)
 
 
-def test_only_reviewers_review(merchant_api, staff_api, anon, merchant):
+def test_only_reviewers_review(merchant_api, plain_staff_api, anon, merchant):
     prediction = queue_data.prediction(merchant=merchant)
     url = f"/api/v1/predictions/{prediction.pk}/review/"
-    for client, status in ((merchant_api, 403), (staff_api, 403), (anon, 401)):
+    for client, status in ((merchant_api, 403), (plain_staff_api, 403), (anon, 401)):
         assert_error(client.post(url, {"decision": "accepted"}), status)
         assert_error(
             client.post(

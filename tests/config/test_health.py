@@ -1,8 +1,11 @@
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from tests.accounts.factories import UserFactory
 
-def test_health_reports_each_part(client, db):
-    response = client.get(reverse("health"))
+
+def test_health_reports_each_part(admin_client):
+    response = admin_client.get(reverse("health"))
     body = response.json()
     assert response.status_code == 200
     assert body["status"] == "ok"
@@ -10,7 +13,7 @@ def test_health_reports_each_part(client, db):
     assert body["checks"]["broker"]["mode"].startswith("in-process")
 
 
-def test_health_is_503_when_storage_is_unreachable(client, db, settings):
+def test_health_is_503_when_storage_is_unreachable(admin_client, settings):
     # An S3 endpoint on a closed loopback port: every call is refused at once.
     settings.STORAGES = {
         **settings.STORAGES,
@@ -25,7 +28,7 @@ def test_health_is_503_when_storage_is_unreachable(client, db, settings):
             },
         },
     }
-    response = client.get(reverse("health"))
+    response = admin_client.get(reverse("health"))
     body = response.json()
     assert response.status_code == 503
     assert body["checks"]["storage"]["ok"] is False
@@ -33,7 +36,28 @@ def test_health_is_503_when_storage_is_unreachable(client, db, settings):
     assert body["checks"]["database"]["ok"] is True
 
 
-def test_health_is_503_when_the_broker_is_unreachable(client, db, settings):
+def test_health_is_503_when_the_broker_is_unreachable(admin_client, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    from config.celery import app
+
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        response = admin_client.get(reverse("health"))
+    finally:
+        app.conf.broker_url = None
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"]["ok"] is False
+    assert response.json()["status"] == "unavailable"
+
+
+def test_anyone_learns_only_whether_the_platform_is_up(client, db):
+    response = client.get(reverse("health"))
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_anyone_learns_only_that_the_platform_is_down(client, db, settings):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     settings.CELERY_TASK_ALWAYS_EAGER = False
     from config.celery import app
@@ -44,5 +68,29 @@ def test_health_is_503_when_the_broker_is_unreachable(client, db, settings):
     finally:
         app.conf.broker_url = None
     assert response.status_code == 503
-    assert response.json()["checks"]["broker"]["ok"] is False
-    assert response.json()["status"] == "unavailable"
+    assert response.json() == {"status": "unavailable"}
+
+
+def test_a_platform_admins_token_reads_each_check(client, db):
+    from accounts.services import api_token_create
+
+    admin = UserFactory(is_staff=True)
+    admin.groups.add(Group.objects.get(name="Platform admins"))
+    _, key = api_token_create(user=admin)
+    body = client.get(reverse("health"), HTTP_AUTHORIZATION=f"Token {key}").json()
+    assert set(body["checks"]) == {"database", "storage", "broker", "model"}
+
+
+def test_other_callers_read_only_the_status(client, membership):
+    from accounts.services import api_token_create
+
+    _, key = api_token_create(user=membership.user)
+    for headers in (
+        {"HTTP_AUTHORIZATION": f"Token {key}"},
+        {"HTTP_AUTHORIZATION": "Token vt_not-a-key"},
+    ):
+        assert client.get(reverse("health"), **headers).json() == {"status": "ok"}
+    client.force_login(UserFactory(is_staff=True))  # staff with no role
+    assert client.get(reverse("health")).json() == {"status": "ok"}
+    client.force_login(membership.user)
+    assert client.get(reverse("health")).json() == {"status": "ok"}

@@ -3,6 +3,7 @@ import io
 import json
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
@@ -35,12 +36,23 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, db, url):
 def test_merchants_are_refused(merchant_client, url):
     response = merchant_client.get(url)
     assert response.status_code == 403
-    assert b"for platform staff" in response.content
+    assert b"Only platform admins may do this." in response.content
 
 
-def test_staff_without_superuser_rights_are_let_in(client, db):
-    client.force_login(UserFactory(is_staff=True))
+def test_platform_admins_without_superuser_rights_are_let_in(client, db):
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name="Platform admins"))
+    client.force_login(user)
     assert client.get(reverse("dashboard:index")).status_code == 200
+
+
+@pytest.mark.parametrize("group", [None, "Reviewers"])
+def test_staff_who_are_no_platform_admins_are_refused(client, db, group):
+    user = UserFactory(is_staff=True)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    assert client.get(reverse("dashboard:index")).status_code == 403
 
 
 def test_dashboard_page_carries_its_data_and_chart_js(staff_client, known, settings):
@@ -134,9 +146,9 @@ def test_page_with_bad_filters_shows_the_errors_and_the_default_period(
 def test_json_makes_a_bounded_number_of_queries(
     staff_client, known, django_assert_max_num_queries
 ):
-    # Session, user and the merchant filter, then the dashboard's own 19
-    # (alpha has no failures to break down by day).
-    with django_assert_max_num_queries(22):
+    # Session, user, the user's roles and the merchant filter, then the
+    # dashboard's own 19 (alpha has no failures to break down by day).
+    with django_assert_max_num_queries(23):
         response = staff_client.get(
             reverse("dashboard:data"), {**CUSTOM, "merchant": known.alpha.pk}
         )

@@ -7,6 +7,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
@@ -179,6 +180,7 @@ def test_dashboard_draws_every_chart_and_redraws_on_filters(
     settings.VITRINE_CHARTJS_URL = local_chartjs()
     owner = _seed()
     staff = UserFactory(is_staff=True)
+    staff.groups.add(Group.objects.get(name="Platform admins"))
     staff_cookie = _session_cookie(staff, live_server)
     owner_cookie = _session_cookie(owner, live_server)
     ARTIFACTS.mkdir(exist_ok=True)

@@ -7,7 +7,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.api.permissions import IsMerchantOrStaff, request_merchant
+from accounts.api.permissions import request_merchant
+from accounts.roles import Capability
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from webhooks import selectors, services
 from webhooks.api.filters import WebhookFilter
@@ -32,7 +33,9 @@ def _with_secret(webhook: Webhook, code: int) -> Response:
 
 
 @extend_schema_view(
-    list=extend_schema(description="The merchant's webhooks (staff: all)."),
+    list=extend_schema(
+        description="Owners: the merchant's webhooks (platform admins: all)."
+    ),
     retrieve=extend_schema(description="One webhook (its secret is not shown)."),
     create=extend_schema(
         description="Subscribe a URL to events. The answer holds the signing "
@@ -56,18 +59,30 @@ def _with_secret(webhook: Webhook, code: int) -> Response:
 @extend_schema(tags=["webhooks"])
 class WebhookViewSet(viewsets.ModelViewSet):
     serializer_class = WebhookSerializer
-    permission_classes = [IsMerchantOrStaff]
+    capabilities = {
+        action: Capability.WEBHOOK_MANAGE
+        for action in (
+            "list",
+            "retrieve",
+            "create",
+            "update",
+            "partial_update",
+            "destroy",
+            "deliveries",
+            "rotate_secret",
+        )
+    }
     filterset_class = WebhookFilter
     ordering_fields = ["created_at"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Webhook.objects.none()
-        return selectors.webhook_list(merchant=request_merchant(self.request))
+        return selectors.webhook_list(merchant=request_merchant(self.request, self))
 
     def get_object(self):
         return selectors.webhook_get(
-            merchant=request_merchant(self.request), pk=self.kwargs["pk"]
+            merchant=request_merchant(self.request, self), pk=self.kwargs["pk"]
         )
 
     def create(self, request, *args, **kwargs):
@@ -80,9 +95,11 @@ class WebhookViewSet(viewsets.ModelViewSet):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         chosen = fields.pop("merchant", None)
-        own = request_merchant(request)
+        own = request_merchant(request, self)
         if own is None and chosen is None:
-            raise ValidationError({"merchant": ["Staff must name the merchant."]})
+            raise ValidationError(
+                {"merchant": ["A platform admin must name the merchant."]}
+            )
         if own is not None and chosen is not None and chosen.pk != own.pk:
             raise ValidationError(
                 {"merchant": ["A merchant can only add its own webhooks."]}
