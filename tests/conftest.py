@@ -101,7 +101,7 @@ def seed_rows_after_flush(request):
     for module, loader in [
         ("catalog.migrations.0002_default_taxonomy", "load"),
         ("classification.migrations.0003_reviewers_group", "create_group"),
-        ("accounts.migrations.0003_platform_admins_group", "create_group"),
+        ("accounts.migrations.0004_platform_admins_group", "create_group"),
     ]:
         getattr(importlib.import_module(module), loader)(apps, None)
 

@@ -20,7 +20,7 @@ def delete_group(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("accounts", "0002_api_tokens"),
+        ("accounts", "0003_api_token_expires_at"),
     ]
 
     operations = [migrations.RunPython(create_group, delete_group)]
