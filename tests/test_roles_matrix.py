@@ -99,6 +99,10 @@ MATRIX = [
     row("GET", "health", 200, 200, 200, 200, 200, 200, 200),
     row("GET", "health-ready", 200, 200, 200, 200, 200, 200, 200),
     row("GET", "api:schema", 200, 200, 200, 200, 200, 200, 200),
+    row("GET", "api:index", 200, 200, 200, 200, 200, 200, 200),
+    # Any path under /api/ that no endpoint answers: the API's JSON 404.
+    row("GET", "api:not-found", 404, 404, 404, 404, 404, 404, 404,
+        kwargs={"rest": "v1/nowhere/"}),
     row("GET", "api:docs", 200, 200, 200, 200, 200, 200, 200),
     # --- accounts and tokens: each user their own
     row("POST", "api:auth-token", 201, 201, 201, 201, 201, 201, 201,
@@ -109,6 +113,7 @@ MATRIX = [
         obj="member_token"),
     row("DELETE", "api:api-token-detail", 401, 204, 404, 404, 404, 404, 404,
         obj="member_token"),
+    row("POST", "api:api-token-revoke-all", 401, 200, 200, 200, 200, 200, 200),
     row("GET", "api:merchant-list", 401, 403, 403, 403, 403, 403, 200),
     row("GET", "api:merchant-detail", 401, 403, 403, 403, 403, 403, 200,
         obj="merchant"),
@@ -193,6 +198,8 @@ MATRIX = [
     row("DELETE", "api:webhook-detail", 401, 403, 204, 404, 403, 403, 204,
         obj="webhook"),
     row("GET", "api:webhook-deliveries", 401, 403, 200, 404, 403, 403, 200,
+        obj="webhook"),
+    row("POST", "api:webhook-rotate-secret", 401, 403, 200, 404, 403, 403, 200,
         obj="webhook"),
     # --- sign-in pages
     row("GET", "login", 200, 200, 200, 200, 200, 200, 200),

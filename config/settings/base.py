@@ -97,7 +97,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 # Sign in as Django does; permissions (the admin's too) come from the roles
 # table in accounts/roles.py, not from permissions stored on users or groups.
-AUTHENTICATION_BACKENDS = ["accounts.roles.RoleBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "catalog:product-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -335,7 +334,8 @@ INSTALLED_APPS += ["axes"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes requires
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # The admin's model permissions come from the roles table (accounts/roles.py).
+    "accounts.roles.RoleBackend",
 ]
 VITRINE_LOGIN_FAILURE_LIMIT = env.int("VITRINE_LOGIN_FAILURE_LIMIT", default=10)
 VITRINE_LOGIN_COOLOFF_SECONDS = env.int("VITRINE_LOGIN_COOLOFF_SECONDS", default=900)
