@@ -1,5 +1,7 @@
 """Owners manage their merchant's members: list, add, change role, remove."""
 
+from django.urls import reverse
+
 from accounts.models import ApiToken, Membership
 from accounts.services import api_token_create
 from tests.accounts.factories import MembershipFactory
@@ -22,7 +24,12 @@ def test_an_owner_adds_a_member_who_can_then_sign_in(merchant_api, merchant, cli
     )
     membership = Membership.objects.get(pk=body["id"])
     assert (membership.merchant, membership.role) == (merchant, "member")
-    assert client.login(username="clerk", password=PASSWORD)
+    # Signs in through the login page (the lockout backend needs a request).
+    signed_in = client.post(
+        reverse("login"), {"username": "clerk", "password": PASSWORD}
+    )
+    assert signed_in.status_code == 302, signed_in.content
+    assert signed_in.url == reverse("catalog:product-list")
     listed = merchant_api.get(URL).json()["results"]
     assert [m["username"] for m in listed] == [merchant_api.user.username, "clerk"]
 
