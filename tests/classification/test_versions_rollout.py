@@ -6,6 +6,7 @@ from catalog.models import Category
 from catalog.services import image_upload
 from classification.models import Job, ModelVersion, Prediction
 from classification.services.versions import (
+    NothingToRollBack,
     model_version_activate,
     model_version_ensure_default,
     model_version_register,
@@ -20,7 +21,7 @@ from tests.images import encode
 
 def test_rolling_back_without_an_earlier_version_is_refused(db):
     model_version_ensure_default()
-    with pytest.raises(ValueError, match="nothing to roll back to"):
+    with pytest.raises(NothingToRollBack, match="nothing to roll back to"):
         model_version_rollback()
 
 
