@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A service's error raised in a page: a message or a 4xx page, not a 500.
+    "config.middleware.ServiceErrorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
