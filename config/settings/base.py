@@ -13,10 +13,11 @@ from django.utils.csp import CSP
 from config.csp import image_sources, script_sources
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(environ.Env().str("VITRINE_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
+# Before any variable is read: the file's values count for every one of them.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+VAR_DIR = Path(env.str("VITRINE_VAR_DIR", default=str(BASE_DIR / "var")))
 
 # Production unless debug is asked for: config/settings/__init__.py reads
 # DJANGO_DEBUG to pick local.py (which turns this on) or production.py.
