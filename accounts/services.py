@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import ApiToken, IdempotencyRecord, Membership, Merchant, User
+from config.errors import Conflict, InvalidInput
 
 
-class MerchantError(ValueError):
+class MerchantError(InvalidInput):
     """A merchant or user could not be created as asked."""
 
 
@@ -44,17 +45,14 @@ def merchant_create(
 # --- Members ------------------------------------------------------------------
 
 
-class MemberError(Exception):
+class MemberError(InvalidInput):
     """A member could not be added, changed or removed as asked."""
 
     def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+        super().__init__(message, code=code, field=field)
 
 
-class MemberConflict(MemberError):
+class MemberConflict(Conflict, MemberError):
     """The change conflicts with the merchant's members: a taken username, or
     a merchant left without an owner."""
 
@@ -236,13 +234,11 @@ def api_tokens_revoke_all(*, user: User) -> int:
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
-class IdempotencyConflict(Exception):
+class IdempotencyConflict(Conflict):
     """The key is in use: by a request still running, or for other request data."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
 
 
 def idempotency_record_claim(

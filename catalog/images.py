@@ -17,6 +17,8 @@ import numpy as np
 from PIL import Image, ImageMode, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
+from config.errors import VitrineError
+
 register_heif_opener()
 
 # Pillow format name -> file extension for the stored key.
@@ -38,13 +40,23 @@ _OPEN_FORMATS = list(ALLOWED_FORMATS)
 _BAND_PIXELS = 1 << 20
 
 
-class ImageRejected(ValueError):
+# Too big (in bytes or in pixels) is 413; not an image format we read is 415; an
+# image file that is empty or damaged is a bad request (400).
+REJECTION_STATUS = {
+    "file_too_large": 413,
+    "too_many_pixels": 413,
+    "not_an_image": 415,
+    "unsupported_media_type": 415,
+    "corrupt_image": 400,
+    "empty_file": 400,
+}
+
+
+class ImageRejected(VitrineError):
     """The bytes are not an image we accept; ``code`` names the reason."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code, status=REJECTION_STATUS.get(code, 400))
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,15 @@ from catalog.models import (
     ProductImage,
     image_storage_keys,
 )
+from config.errors import Conflict, InvalidInput
 
 logger = logging.getLogger(__name__)
 
 
-class ProductError(ValueError):
-    """A product could not be written as asked."""
+class ProductError(Conflict):
+    """A product could not be written as asked: its SKU is taken."""
+
+    field = "sku"
 
 
 @contextmanager
@@ -389,11 +392,11 @@ def _files_release(stored: Iterable[tuple[int, str, str, str]]) -> None:
 # --- Categories (staff) -------------------------------------------------------
 
 
-class CategoryError(ValueError):
+class CategoryError(InvalidInput):
     """A category could not be written as asked."""
 
 
-class CategoryConflict(CategoryError):
+class CategoryConflict(Conflict, CategoryError):
     """The write conflicts with other categories (a slug in use, children)."""
 
 

@@ -31,6 +31,7 @@ from classification.selectors import (
 )
 from classification.services.reviews import (
     ReviewConflict,
+    ReviewError,
     prediction_review,
     predictions_review_bulk,
 )
@@ -490,7 +491,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
                 category=category,
                 note=request.POST.get("note", "").strip(),
             )
-        except ValueError as error:  # ReviewError, or a malformed id
+        except (ReviewError, ValueError) as error:  # or a malformed id
             self.message_user(request, str(error), messages.ERROR)
         except ReviewConflict as error:
             self.message_user(request, str(error), messages.WARNING)

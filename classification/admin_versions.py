@@ -24,6 +24,7 @@ from classification.services.training import (
     training_job_start,
 )
 from classification.services.versions import (
+    NothingToRollBack,
     model_version_activate,
     model_version_rollback,
     reclassify_job_start,
@@ -269,7 +270,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def roll_back(self, request, queryset):
         try:
             version = model_version_rollback(user=request.user)
-        except ValueError as error:
+        except NothingToRollBack as error:
             self.message_user(request, str(error), messages.WARNING)
             return
         self.message_user(request, f"Rolled back: {version.name} is active.")

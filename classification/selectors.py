@@ -16,6 +16,7 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -55,10 +56,6 @@ def prediction_list(*, merchant=None) -> QuerySet[Prediction]:
 
 def prediction_list_with_reviews(*, merchant=None) -> QuerySet[Prediction]:
     """prediction_list with each prediction's reviews (newest first) prefetched."""
-    from django.db.models import Prefetch
-
-    from classification.models import Review
-
     return prediction_list(merchant=merchant).prefetch_related(
         Prefetch(
             "reviews",
@@ -78,8 +75,6 @@ def prediction_get(*, merchant=None, pk: int) -> Prediction:
 
 def reviews_latest_for_predictions(*, prediction_ids: list[int]) -> dict:
     """Map prediction id to its latest review (with category and reviewer)."""
-    from classification.models import Review
-
     latest = {}
     reviews = (
         Review.objects.filter(prediction_id__in=prediction_ids)
@@ -121,7 +116,6 @@ def classification_stats(*, merchant=None) -> dict:
     """Current predictions per category and status, the review backlog, and each
     model version's live precision: of its predictions a reviewer decided, the
     share the reviewer accepted as they were."""
-    from django.db.models import Count, Min, Q
 
     current = Prediction.objects.filter(is_current=True)
     every = Prediction.objects.all()

@@ -2,74 +2,32 @@
 
 import logging
 
-from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
-from classification.services import predictions
+from classification.services import predictions, versions
+from config.tasks import TransientRetryTask
 
 logger = logging.getLogger(__name__)
 
-# Errors that may pass: storage or database unavailable for a moment.
-TRANSIENT_ERRORS = (
-    OperationalError,
-    InterfaceError,
-    BotoCoreError,
-    ClientError,
-    ConnectionError,
-    TimeoutError,
-)
-MAX_RETRIES = 5
 
-
-def is_transient(error: Exception) -> bool:
-    """Tell whether trying again later may succeed."""
-    if isinstance(error, ClientError):
-        # S3 answered: only its own trouble (5xx, throttling) is worth a retry.
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return status >= 500 or status == 429
-    return isinstance(error, TRANSIENT_ERRORS)
+class ClassifyImageTask(TransientRetryTask):
+    def record_failure(self, reason: str, image_id: int) -> None:
+        predictions.prediction_record_failure(image_id=image_id, reason=reason)
 
 
 @shared_task(
-    bind=True,
+    base=ClassifyImageTask,
     name="classification.tasks.classify_image",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=MAX_RETRIES,
     soft_time_limit=120,
     time_limit=180,
 )
-def classify_image(self, image_id: int) -> None:
+def classify_image(image_id: int) -> None:
     """Classify one image (service: image_classify)."""
     try:
         predictions.image_classify(image_id=image_id)
     except predictions.PermanentClassificationError as error:
+        # The image itself cannot be classified: an outcome, not a task failure.
         predictions.prediction_record_failure(image_id=image_id, reason=str(error))
-    except TRANSIENT_ERRORS as error:
-        if not is_transient(error):
-            predictions.prediction_record_failure(
-                image_id=image_id, reason=f"{type(error).__name__}: {error}"
-            )
-            return
-        if self.request.retries >= MAX_RETRIES:
-            predictions.prediction_record_failure(
-                image_id=image_id,
-                reason=f"Gave up after {MAX_RETRIES} retries: {error}",
-            )
-            return
-        countdown = min(2**self.request.retries * 5, 300)
-        logger.warning(
-            "image %s: transient error (%s); retry in %s s", image_id, error, countdown
-        )
-        raise self.retry(exc=error, countdown=countdown) from error
-    except Exception as error:
-        # A bug or an unexpected input: record it so the image does not hang in
-        # "processing", then let Celery log the traceback.
-        predictions.prediction_record_failure(
-            image_id=image_id, reason=f"{type(error).__name__}: {error}"
-        )
-        raise
 
 
 # Training runs for minutes (Fashion-MNIST about ten, fine-tuning longer). It is
@@ -96,47 +54,35 @@ def train_model_task(job_id: int) -> None:
     training_job_run(job_id=job_id)
 
 
+class ReclassifyBatchTask(TransientRetryTask):
+    def record_failure(self, reason: str, job_id: int, after_id: int) -> None:
+        versions.reclassify_job_fail(job_id=job_id, reason=reason)
+
+
 @shared_task(
+    base=ReclassifyBatchTask,
     bind=True,
     name="classification.tasks.reclassify_batch",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=MAX_RETRIES,
     soft_time_limit=120,
     time_limit=180,
 )
 def reclassify_batch(self, job_id: int, after_id: int) -> None:
     """Classify one batch of a re-classification job, then queue the next
     (service: reclassify_batch_run)."""
-    from classification.services import versions
-
-    try:
-        next_after = versions.reclassify_batch_run(job_id=job_id, after_id=after_id)
-        # Run in-process (no broker), the batches loop here instead of nesting
-        # one eager call in another for every batch.
-        while self.request.is_eager and next_after is not None:
-            next_after = versions.reclassify_batch_run(
-                job_id=job_id, after_id=next_after
-            )
-    except TRANSIENT_ERRORS as error:
-        if not is_transient(error) or self.request.retries >= MAX_RETRIES:
-            versions.reclassify_job_fail(
-                job_id=job_id, reason=f"{type(error).__name__}: {error}"
-            )
-            return
-        countdown = min(2**self.request.retries * 5, 300)
-        logger.warning("re-classification job %s: %s; retry", job_id, error)
-        raise self.retry(exc=error, countdown=countdown) from error
-    except Exception as error:
-        versions.reclassify_job_fail(
-            job_id=job_id, reason=f"{type(error).__name__}: {error}"
-        )
-        raise
+    next_after = versions.reclassify_batch_run(job_id=job_id, after_id=after_id)
+    # Run in-process (no broker), the batches loop here instead of nesting one
+    # eager call in another for every batch.
+    while self.request.is_eager and next_after is not None:
+        next_after = versions.reclassify_batch_run(job_id=job_id, after_id=next_after)
     if next_after is not None:
         reclassify_batch.delay(job_id, next_after)
 
 
-@shared_task(name="classification.tasks.requeue_stuck_images")
+@shared_task(
+    name="classification.tasks.requeue_stuck_images",
+    soft_time_limit=120,
+    time_limit=180,
+)
 def requeue_stuck_images() -> int:
     """Queue again images stuck waiting or in classification (periodic, by beat;
     service: images_requeue_stuck)."""

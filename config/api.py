@@ -13,7 +13,6 @@ from collections.abc import Collection
 from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -21,7 +20,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from accounts import services as account_services
 from accounts.api.permissions import view_capability
 from accounts.roles import CAPABILITIES, Role
-from config.exceptions import ApiError
+from config.errors import InvalidInput
 
 # --- Schema -------------------------------------------------------------------
 
@@ -141,28 +140,22 @@ def idempotent(
     if not key:
         return create()
     if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise ApiError(
-            status.HTTP_400_BAD_REQUEST,
-            "invalid_idempotency_key",
+        raise InvalidInput(
             f"The Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY_LENGTH} "
             "characters.",
+            code="invalid_idempotency_key",
         )
     if not key.isprintable():
         # A NUL cannot be stored (PostgreSQL refuses it), nor other control
         # characters be told apart in a log.
-        raise ApiError(
-            status.HTTP_400_BAD_REQUEST,
-            "invalid_idempotency_key",
+        raise InvalidInput(
             "The Idempotency-Key holds control characters.",
+            code="invalid_idempotency_key",
         )
-    try:
-        record = account_services.idempotency_record_claim(
-            user=request.user, key=key, fingerprint=request_fingerprint(request)
-        )
-    except account_services.IdempotencyConflict as conflict:
-        raise ApiError(
-            status.HTTP_409_CONFLICT, conflict.code, conflict.message
-        ) from conflict
+    # An IdempotencyConflict (409) answers through the exception handler.
+    record = account_services.idempotency_record_claim(
+        user=request.user, key=key, fingerprint=request_fingerprint(request)
+    )
     if record.response_status is not None:
         response = Response(record.response_body, status=record.response_status)
         response["Idempotent-Replayed"] = "true"

@@ -3,9 +3,9 @@
 ``code`` is a stable machine-readable word (``invalid``, ``not_found``,
 ``throttled``, ``file_too_large``...), ``message`` a sentence for people and
 ``details`` an object or null: the field errors of a 400, the files of a rejected
-upload, the seconds to wait after a 429. DRF's errors pass through
-:func:`api_exception_handler`; Django's own 404 and 500 pages answer the same
-shape for paths under ``/api/``.
+upload, the seconds to wait after a 429. The errors services raise
+(config/errors.py) and DRF's own pass through :func:`api_exception_handler`;
+Django's own 404 and 500 pages answer the same shape for paths under ``/api/``.
 """
 
 import logging
@@ -18,22 +18,18 @@ from django.core.exceptions import (
 )
 from django.http import HttpRequest, JsonResponse
 from django.views import defaults
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from config.errors import (
+    INVALID_MESSAGE,
+    InvalidInput,
+    TooLarge,
+    VitrineError,
+)
+
 logger = logging.getLogger(__name__)
-
-
-class ApiError(exceptions.APIException):
-    """An error with a status and code of our choosing, in the shared shape."""
-
-    def __init__(self, status_code: int, code: str, message: str, details=None) -> None:
-        super().__init__(detail=message, code=code)
-        self.status_code = status_code
-        self.code = code
-        self.message = message
-        self.details = details
 
 
 class ErrorBodySerializer(serializers.Serializer):
@@ -58,18 +54,15 @@ def error_body(code: str, message: str, details=None) -> dict:
 
 def api_exception_handler(exc, context) -> Response | None:
     """Turn any error a view raises into the shared shape; None lets Django 500."""
-    if isinstance(exc, ApiError):
-        return _respond(exc, error_body(exc.code, exc.message, exc.details))
     if isinstance(exc, RequestDataTooBig | TooManyFilesSent):
-        exc = ApiError(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            "request_too_large",
+        exc = TooLarge(
             "The request is too large or has too many files.",
+            code="request_too_large",
         )
-        return _respond(exc, error_body(exc.code, exc.message))
-    if isinstance(exc, TooManyFieldsSent | SuspiciousOperation):
-        exc = ApiError(status.HTTP_400_BAD_REQUEST, "bad_request", str(exc))
-        return _respond(exc, error_body(exc.code, exc.message))
+    elif isinstance(exc, TooManyFieldsSent | SuspiciousOperation):
+        exc = VitrineError(str(exc), code="bad_request")
+    if isinstance(exc, VitrineError):
+        return Response({"error": exc.body()}, status=exc.status)
 
     response = exception_handler(exc, context)
     if response is None:
@@ -78,9 +71,7 @@ def api_exception_handler(exc, context) -> Response | None:
         details = exc.detail
         if not isinstance(details, dict):
             details = {"non_field_errors": details}
-        response.data = error_body(
-            "invalid", "The request is invalid; see the details.", details
-        )
+        response.data = error_body(InvalidInput.code, INVALID_MESSAGE, details)
         return response
     detail = response.data.get("detail") if isinstance(response.data, dict) else None
     code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
@@ -90,10 +81,6 @@ def api_exception_handler(exc, context) -> Response | None:
     message = str(detail) if detail is not None else str(exc)
     response.data = error_body(code, message, details)
     return response
-
-
-def _respond(exc: exceptions.APIException, body: dict) -> Response:
-    return Response(body, status=exc.status_code)
 
 
 def _is_api(request: HttpRequest) -> bool:

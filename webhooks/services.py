@@ -37,6 +37,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Merchant, User
+from config.errors import InvalidInput
 from webhooks.models import Delivery, Event, Webhook
 from webhooks.selectors import webhooks_for_event
 
@@ -53,7 +54,7 @@ MAX_ATTEMPTS = 7
 DELIVERY_LEASE = timedelta(seconds=120)
 
 
-class WebhookError(ValueError):
+class WebhookError(InvalidInput):
     """A webhook could not be written as asked."""
 
 

@@ -32,7 +32,12 @@ def deliver_webhook(delivery_id: int, attempts: int | None = None) -> None:
         logger.info("delivery %s failed: %s", delivery_id, error)
 
 
-@shared_task(bind=True, name="webhooks.tasks.retry_webhook_deliveries")
+@shared_task(
+    bind=True,
+    name="webhooks.tasks.retry_webhook_deliveries",
+    soft_time_limit=60,
+    time_limit=90,
+)
 def retry_webhook_deliveries(self) -> int:
     """Queue an attempt for each delivery whose retry is due (periodic, by beat;
     service: deliveries_due_claim). Return how many were queued."""

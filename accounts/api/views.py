@@ -25,7 +25,6 @@ from accounts.api.serializers import (
 from accounts.models import ApiToken, Membership, Merchant
 from accounts.roles import Capability, Role, user_can, user_roles
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from config.exceptions import ApiError
 
 
 class TokenCreateView(APIView):
@@ -170,13 +169,6 @@ class MerchantViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.merchant_list()
 
 
-def _member_error(error: services.MemberError) -> Exception:
-    details = {error.field: [error.message]} if error.field else None
-    if isinstance(error, services.MemberConflict):
-        return ApiError(status.HTTP_409_CONFLICT, error.code, error.message, details)
-    return ValidationError(details or {"non_field_errors": [error.message]})
-
-
 @extend_schema_view(
     list=extend_schema(
         description="Owners: the merchant's members, oldest first (platform "
@@ -247,10 +239,7 @@ class MemberViewSet(
             raise ValidationError(
                 {"merchant": ["An owner can only add members to their merchant."]}
             )
-        try:
-            membership = services.member_add(merchant=own or chosen, **fields)
-        except services.MemberError as error:
-            raise _member_error(error) from error
+        membership = services.member_add(merchant=own or chosen, **fields)
         return Response(
             MemberSerializer(membership).data, status=status.HTTP_201_CREATED
         )
@@ -259,17 +248,11 @@ class MemberViewSet(
         membership = self.get_object()
         data = MemberUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            membership = services.member_role_change(
-                membership=membership, role=data.validated_data["role"]
-            )
-        except services.MemberError as error:
-            raise _member_error(error) from error
+        membership = services.member_role_change(
+            membership=membership, role=data.validated_data["role"]
+        )
         return Response(MemberSerializer(membership).data)
 
     def destroy(self, request, *args, **kwargs):
-        try:
-            services.member_remove(membership=self.get_object())
-        except services.MemberError as error:
-            raise _member_error(error) from error
+        services.member_remove(membership=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -30,15 +30,8 @@ from catalog.views import stored_file_response
 from classification import selectors as classification_selectors
 from classification.services.predictions import image_reclassify
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from config.exceptions import ApiError
 
 # --- Categories ---------------------------------------------------------------
-
-
-def _category_error(error: Exception) -> Exception:
-    if isinstance(error, services.CategoryConflict):
-        return ApiError(status.HTTP_409_CONFLICT, "conflict", str(error))
-    return ValidationError({"non_field_errors": [str(error)]})
 
 
 @extend_schema_view(
@@ -92,10 +85,7 @@ class CategoryViewSet(viewsets.ModelViewSet):
     def _create(self, request):
         data = CategoryInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            category = services.category_create(**data.validated_data)
-        except services.CategoryError as error:
-            raise _category_error(error) from error
+        category = services.category_create(**data.validated_data)
         return Response(
             CategorySerializer(category).data, status=status.HTTP_201_CREATED
         )
@@ -105,19 +95,11 @@ class CategoryViewSet(viewsets.ModelViewSet):
         partial = kwargs.get("partial", False)
         data = CategoryInputSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        try:
-            category = services.category_update(
-                category=category, **data.validated_data
-            )
-        except services.CategoryError as error:
-            raise _category_error(error) from error
+        category = services.category_update(category=category, **data.validated_data)
         return Response(CategorySerializer(category).data)
 
     def destroy(self, request, *args, **kwargs):
-        try:
-            services.category_delete(category=self.get_object())
-        except services.CategoryError as error:
-            raise _category_error(error) from error
+        services.category_delete(category=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -198,12 +180,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         merchant = self._merchant_for_create(fields.pop("merchant", None))
-        try:
-            product = services.product_create(merchant=merchant, **fields)
-        except services.ProductError as error:
-            raise ApiError(
-                status.HTTP_409_CONFLICT, "conflict", str(error), {"sku": [str(error)]}
-            ) from error
+        product = services.product_create(merchant=merchant, **fields)
         return self._answer(product, status.HTTP_201_CREATED)
 
     def _merchant_for_create(self, chosen):
@@ -236,12 +213,7 @@ class ProductViewSet(viewsets.ModelViewSet):
             raise ValidationError(
                 {"merchant": ["A product cannot move to another merchant."]}
             )
-        try:
-            product = services.product_update(product=product, **fields)
-        except services.ProductError as error:
-            raise ApiError(
-                status.HTTP_409_CONFLICT, "conflict", str(error), {"sku": [str(error)]}
-            ) from error
+        product = services.product_update(product=product, **fields)
         return self._answer(product)
 
     def destroy(self, request, *args, **kwargs):

@@ -4,7 +4,6 @@ review, model versions and their roll-out, jobs and statistics."""
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,7 +38,6 @@ from classification.services import reviews as review_services
 from classification.services import training as training_services
 from classification.services import versions as version_services
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
-from config.exceptions import ApiError
 
 # --- Classify without storing -------------------------------------------------
 
@@ -67,6 +65,7 @@ class ClassifyView(APIView):
         try:
             result = prediction_services.image_classify_unsaved(upload=upload)
         except ImageRejected as error:
+            # Answered as an upload of that one file is.
             raise rejection_error([(upload.name, error)]) from error
         names = category_names()
         return Response(
@@ -149,18 +148,13 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
         prediction = selectors.prediction_get(merchant=None, pk=pk)
         data = ReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            review_services.prediction_review(
-                prediction_id=prediction.pk,
-                reviewer=request.user,
-                decision=data.validated_data["decision"],
-                category=data.validated_data.get("category"),
-                note=data.validated_data["note"],
-            )
-        except review_services.ReviewConflict as error:
-            raise ApiError(status.HTTP_409_CONFLICT, "conflict", str(error)) from error
-        except review_services.ReviewError as error:
-            raise ValidationError({"decision": [str(error)]}) from error
+        review_services.prediction_review(
+            prediction_id=prediction.pk,
+            reviewer=request.user,
+            decision=data.validated_data["decision"],
+            category=data.validated_data.get("category"),
+            note=data.validated_data["note"],
+        )
         prediction = selectors.prediction_get(merchant=None, pk=pk)
         return Response(
             PredictionSerializer(prediction, context=self.get_serializer_context()).data
@@ -182,15 +176,12 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
     def review_bulk(self, request):
         data = BulkReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            result = review_services.predictions_review_bulk(
-                prediction_ids=data.validated_data["prediction_ids"],
-                reviewer=request.user,
-                decision=data.validated_data["decision"],
-                category=data.validated_data.get("category"),
-            )
-        except review_services.ReviewError as error:
-            raise ValidationError({"decision": [str(error)]}) from error
+        result = review_services.predictions_review_bulk(
+            prediction_ids=data.validated_data["prediction_ids"],
+            reviewer=request.user,
+            decision=data.validated_data["decision"],
+            category=data.validated_data.get("category"),
+        )
         return Response(
             BulkReviewResultSerializer(
                 {"reviewed": result.reviewed, "conflicts": result.conflicts}
@@ -245,12 +236,9 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
     def _train(self, request):
         data = TrainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            job = training_services.training_job_start(
-                params=data.validated_data["params"], user=request.user
-            )
-        except training_services.TrainingError as error:
-            raise ValidationError({"params": [str(error)]}) from error
+        job = training_services.training_job_start(
+            params=data.validated_data["params"], user=request.user
+        )
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -274,10 +262,7 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["post"])
     def rollback(self, request):
-        try:
-            version = version_services.model_version_rollback(user=request.user)
-        except ValueError as error:
-            raise ApiError(status.HTTP_409_CONFLICT, "conflict", str(error)) from error
+        version = version_services.model_version_rollback(user=request.user)
         return Response(ModelVersionSerializer(version).data)
 
     @extend_schema(

@@ -31,6 +31,7 @@ from catalog.services import (
 )
 from classification.models import Prediction, Review
 from classification.services.predictions import prediction_auto_accepts
+from config.errors import Conflict, InvalidInput
 from webhooks import services as webhook_services
 
 logger = logging.getLogger(__name__)
@@ -51,11 +52,13 @@ STATUS_FOR = {
 }
 
 
-class ReviewError(ValueError):
+class ReviewError(InvalidInput):
     """The review asked for cannot be made (bad input or a prediction not in review)."""
 
+    field = "decision"
 
-class ReviewConflict(Exception):
+
+class ReviewConflict(Conflict):
     """Someone else decided this prediction first, or it was classified again."""
 
 

@@ -38,6 +38,7 @@ from classification.services.versions import (
     model_version_activate,
     model_version_register,
 )
+from config.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,10 @@ PROGRESS_INTERVAL_SECONDS = 2.0
 Progress = Callable[[float, str], None]
 
 
-class TrainingError(ValueError):
+class TrainingError(InvalidInput):
     """The training cannot run as asked; the message says why."""
+
+    field = "params"
 
 
 @dataclass
@@ -162,7 +165,7 @@ def training_params_clean(params: dict[str, Any]) -> dict[str, Any]:
 def training_job_start(*, params: dict, user) -> Job:
     """Check ``params`` and queue a training job on the training queue.
 
-    Raise TrainingError (a ValueError) for invalid parameters; nothing is queued
+    Raise TrainingError for invalid parameters; nothing is queued
     then. The task starts once the current transaction commits.
     """
     from classification.ml.data import (
@@ -306,7 +309,7 @@ def model_train(
     """Train a model version as ``params`` describe and register it.
 
     The version is not active unless ``params["activate"]`` is true. Raise
-    TrainingError (or the ML package's DataError, both ValueErrors) for data that
+    TrainingError (or the ML package's DataError, a ValueError) for data that
     cannot be trained on. With ``data_root`` (training jobs), every file read
     must be a regular file inside that folder, reached without symlinks; the
     ``train_model`` command passes none and reads what its operator names. With

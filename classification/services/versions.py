@@ -17,10 +17,15 @@ from django.utils import timezone
 
 from catalog.models import Category, ImageStatus, ProductImage
 from classification.models import Job, ModelVersion, Prediction
+from config.errors import Conflict
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_VERSION_NAME = "imagenet-taxonomy-v1"
+
+
+class NothingToRollBack(Conflict):
+    """No version other than the active one was ever active."""
 
 
 def model_version_register(
@@ -104,7 +109,7 @@ def _thresholds_apply(*, version: ModelVersion, outgoing: ModelVersion | None) -
     value for, and for all of them when a version without calibration (the
     ImageNet default) is activated, so a roll-back restores what staff had set.
     """
-    if not getattr(settings, "VITRINE_APPLY_CALIBRATED_THRESHOLDS", True):
+    if not settings.VITRINE_APPLY_CALIBRATED_THRESHOLDS:
         return
     calibrated = _calibrated_thresholds(version)
     handed_over = (
@@ -144,7 +149,7 @@ def _thresholds_apply(*, version: ModelVersion, outgoing: ModelVersion | None) -
 def model_version_rollback(*, user=None) -> ModelVersion:
     """Activate again the version that was active before the current one.
 
-    Raise ValueError when no other version was ever active.
+    Raise NothingToRollBack when no other version was ever active.
     """
     with transaction.atomic():
         current = (
@@ -159,7 +164,9 @@ def model_version_rollback(*, user=None) -> ModelVersion:
             .first()
         )
         if previous is None:
-            raise ValueError("No earlier version was active; nothing to roll back to.")
+            raise NothingToRollBack(
+                "No earlier version was active; nothing to roll back to."
+            )
         version = model_version_activate(version=previous)
     logger.info(
         "rolled back from %s to %s (by %s)", current, version, user or "a command"

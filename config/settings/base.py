@@ -13,10 +13,11 @@ from django.utils.csp import CSP
 from config.csp import image_sources, script_sources
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(environ.Env().str("VITRINE_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
+# Before any variable is read: the file's values count for every one of them.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+VAR_DIR = Path(env.str("VITRINE_VAR_DIR", default=str(BASE_DIR / "var")))
 
 # Production unless debug is asked for: config/settings/__init__.py reads
 # DJANGO_DEBUG to pick local.py (which turns this on) or production.py.
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A service's error raised in a page: a message or a 4xx page, not a 500.
+    "config.middleware.ServiceErrorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -4,14 +4,15 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from catalog.models import Category, CategorySource, ImageStatus, ProductImage
 from catalog.services import image_upload
 from classification.models import ModelVersion, Prediction
 from classification.services.predictions import images_requeue_stuck
-from classification.tasks import MAX_RETRIES, classify_image
+from classification.tasks import classify_image
+from config.tasks import MAX_RETRIES
 from tests.catalog.factories import ProductFactory, upload
 from tests.images import photo_jpeg, solid_jpeg
 
@@ -147,31 +148,6 @@ def test_corrupt_stored_bytes_are_a_permanent_failure(
     prediction = Prediction.objects.get(image=image)
     assert prediction.status == Prediction.Status.FAILED
     assert prediction.error.startswith("The stored file could not be decoded:")
-
-
-class FlakyStorage(FileSystemStorage):
-    """Local storage whose first reads fail like an unreachable object store."""
-
-    failures_left = 0
-
-    def _open(self, name, mode="rb"):
-        if FlakyStorage.failures_left > 0:
-            FlakyStorage.failures_left -= 1
-            raise ConnectionError("object store unreachable")
-        return super()._open(name, mode)
-
-
-@pytest.fixture
-def flaky_storage(settings, media_storage):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "tests.classification.test_predictions.FlakyStorage",
-            "OPTIONS": {"location": media_storage},
-        },
-    }
-    yield FlakyStorage
-    FlakyStorage.failures_left = 0
 
 
 def test_transient_storage_errors_are_retried(

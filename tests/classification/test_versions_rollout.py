@@ -6,6 +6,7 @@ from catalog.models import Category
 from catalog.services import image_upload
 from classification.models import Job, ModelVersion, Prediction
 from classification.services.versions import (
+    NothingToRollBack,
     model_version_activate,
     model_version_ensure_default,
     model_version_register,
@@ -13,6 +14,7 @@ from classification.services.versions import (
     reclassify_batch_run,
     reclassify_job_start,
 )
+from config.tasks import MAX_RETRIES
 from tests.catalog.factories import ProductFactory, upload
 from tests.classification.synthetic import shape_image
 from tests.images import encode
@@ -20,7 +22,7 @@ from tests.images import encode
 
 def test_rolling_back_without_an_earlier_version_is_refused(db):
     model_version_ensure_default()
-    with pytest.raises(ValueError, match="nothing to roll back to"):
+    with pytest.raises(NothingToRollBack, match="nothing to roll back to"):
         model_version_rollback()
 
 
@@ -164,3 +166,30 @@ def test_a_reclassification_stops_when_the_active_version_changes(
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
     assert "active version changed" in job.message
+
+
+def test_a_reclassification_rides_out_a_short_storage_outage(
+    classified_images, shapes_version, flaky_storage, django_capture_on_commit_callbacks
+):
+    model_version_activate(version=shapes_version)
+    flaky_storage.failures_left = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        job = reclassify_job_start(only_unseen=True, user=None)
+    job.refresh_from_db()
+    assert flaky_storage.failures_left == 0
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    assert job.result["processed"] == 3
+
+
+def test_a_reclassification_gives_up_after_the_retries_and_records_why(
+    classified_images, shapes_version, flaky_storage, django_capture_on_commit_callbacks
+):
+    model_version_activate(version=shapes_version)
+    flaky_storage.failures_left = MAX_RETRIES + 1
+    with django_capture_on_commit_callbacks(execute=True):
+        job = reclassify_job_start(only_unseen=True, user=None)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert job.message == (
+        f"Gave up after {MAX_RETRIES} retries: object store unreachable"
+    )

@@ -21,10 +21,6 @@ from webhooks.api.serializers import (
 from webhooks.models import Webhook
 
 
-def _invalid(error: services.WebhookError) -> ValidationError:
-    return ValidationError({"non_field_errors": [str(error)]})
-
-
 def _with_secret(webhook: Webhook, code: int) -> Response:
     """The webhook with its secret, in an answer no cache keeps."""
     response = Response(WebhookCreatedSerializer(webhook).data, status=code)
@@ -104,12 +100,9 @@ class WebhookViewSet(viewsets.ModelViewSet):
             raise ValidationError(
                 {"merchant": ["A merchant can only add its own webhooks."]}
             )
-        try:
-            webhook = services.webhook_create(
-                merchant=own or chosen, user=request.user, **fields
-            )
-        except services.WebhookError as error:
-            raise _invalid(error) from error
+        webhook = services.webhook_create(
+            merchant=own or chosen, user=request.user, **fields
+        )
         return _with_secret(webhook, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -124,10 +117,7 @@ class WebhookViewSet(viewsets.ModelViewSet):
             raise ValidationError(
                 {"merchant": ["A webhook cannot move to another merchant."]}
             )
-        try:
-            webhook = services.webhook_update(webhook=webhook, **fields)
-        except services.WebhookError as error:
-            raise _invalid(error) from error
+        webhook = services.webhook_update(webhook=webhook, **fields)
         return Response(WebhookSerializer(webhook).data)
 
     def destroy(self, request, *args, **kwargs):

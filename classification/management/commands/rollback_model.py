@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from classification.services.versions import model_version_rollback
+from classification.services.versions import NothingToRollBack, model_version_rollback
 
 
 class Command(BaseCommand):
@@ -11,6 +11,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             version = model_version_rollback(user=None)
-        except ValueError as error:
+        except NothingToRollBack as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"Rolled back: {version.name} (id {version.pk}) is active.")
