@@ -91,7 +91,7 @@ def train_model_task(job_id: int) -> None:
 
     Routed to the "training" queue by CELERY_TASK_ROUTES ("*train*").
     """
-    from classification.services.training import training_job_run
+    from classification.services.training.jobs import training_job_run
 
     training_job_run(job_id=job_id)
 
@@ -108,19 +108,21 @@ def train_model_task(job_id: int) -> None:
 def reclassify_batch(self, job_id: int, after_id: int) -> None:
     """Classify one batch of a re-classification job, then queue the next
     (service: reclassify_batch_run)."""
-    from classification.services import versions
+    from classification.services import reclassification
 
     try:
-        next_after = versions.reclassify_batch_run(job_id=job_id, after_id=after_id)
+        next_after = reclassification.reclassify_batch_run(
+            job_id=job_id, after_id=after_id
+        )
         # Run in-process (no broker), the batches loop here instead of nesting
         # one eager call in another for every batch.
         while self.request.is_eager and next_after is not None:
-            next_after = versions.reclassify_batch_run(
+            next_after = reclassification.reclassify_batch_run(
                 job_id=job_id, after_id=next_after
             )
     except TRANSIENT_ERRORS as error:
         if not is_transient(error) or self.request.retries >= MAX_RETRIES:
-            versions.reclassify_job_fail(
+            reclassification.reclassify_job_fail(
                 job_id=job_id, reason=f"{type(error).__name__}: {error}"
             )
             return
@@ -128,7 +130,7 @@ def reclassify_batch(self, job_id: int, after_id: int) -> None:
         logger.warning("re-classification job %s: %s; retry", job_id, error)
         raise self.retry(exc=error, countdown=countdown) from error
     except Exception as error:
-        versions.reclassify_job_fail(
+        reclassification.reclassify_job_fail(
             job_id=job_id, reason=f"{type(error).__name__}: {error}"
         )
         raise

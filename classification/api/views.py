@@ -35,9 +35,11 @@ from classification.api.serializers import (
 )
 from classification.models import Prediction
 from classification.services import predictions as prediction_services
+from classification.services import reclassification as reclassification_services
 from classification.services import reviews as review_services
-from classification.services import training as training_services
 from classification.services import versions as version_services
+from classification.services.training import TrainingError
+from classification.services.training import jobs as training_jobs
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from config.exceptions import ApiError
 
@@ -246,10 +248,10 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
         data = TrainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            job = training_services.training_job_start(
+            job = training_jobs.training_job_start(
                 params=data.validated_data["params"], user=request.user
             )
-        except training_services.TrainingError as error:
+        except TrainingError as error:
             raise ValidationError({"params": [str(error)]}) from error
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -295,7 +297,7 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
     def _reclassify(self, request):
         data = ReclassifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        job = version_services.reclassify_job_start(
+        job = reclassification_services.reclassify_job_start(
             only_unseen=data.validated_data["only_unseen"], user=request.user
         )
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
