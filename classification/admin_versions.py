@@ -17,17 +17,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
-from classification.services.training import (
-    MODES,
-    SOURCES,
-    TrainingError,
-    training_job_start,
-)
+from classification.services.reclassification import reclassify_job_start
+from classification.services.training import TrainingError
+from classification.services.training.jobs import training_job_start
+from classification.services.training.params import MODES, SOURCES
 from classification.services.versions import (
     NothingToRollBack,
     model_version_activate,
     model_version_rollback,
-    reclassify_job_start,
 )
 
 

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from classification.services import predictions, versions
+from classification.services import predictions, reclassification
 from config.tasks import TransientRetryTask
 
 logger = logging.getLogger(__name__)
@@ -49,14 +49,14 @@ def train_model_task(job_id: int) -> None:
 
     Routed to the "training" queue by CELERY_TASK_ROUTES ("*train*").
     """
-    from classification.services.training import training_job_run
+    from classification.services.training.jobs import training_job_run
 
     training_job_run(job_id=job_id)
 
 
 class ReclassifyBatchTask(TransientRetryTask):
     def record_failure(self, reason: str, job_id: int, after_id: int) -> None:
-        versions.reclassify_job_fail(job_id=job_id, reason=reason)
+        reclassification.reclassify_job_fail(job_id=job_id, reason=reason)
 
 
 @shared_task(
@@ -69,11 +69,13 @@ class ReclassifyBatchTask(TransientRetryTask):
 def reclassify_batch(self, job_id: int, after_id: int) -> None:
     """Classify one batch of a re-classification job, then queue the next
     (service: reclassify_batch_run)."""
-    next_after = versions.reclassify_batch_run(job_id=job_id, after_id=after_id)
+    next_after = reclassification.reclassify_batch_run(job_id=job_id, after_id=after_id)
     # Run in-process (no broker), the batches loop here instead of nesting one
     # eager call in another for every batch.
     while self.request.is_eager and next_after is not None:
-        next_after = versions.reclassify_batch_run(job_id=job_id, after_id=next_after)
+        next_after = reclassification.reclassify_batch_run(
+            job_id=job_id, after_id=next_after
+        )
     if next_after is not None:
         reclassify_batch.delay(job_id, next_after)
 

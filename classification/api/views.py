@@ -34,9 +34,10 @@ from classification.api.serializers import (
 )
 from classification.models import Prediction
 from classification.services import predictions as prediction_services
+from classification.services import reclassification as reclassification_services
 from classification.services import reviews as review_services
-from classification.services import training as training_services
 from classification.services import versions as version_services
+from classification.services.training import jobs as training_jobs
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 # --- Classify without storing -------------------------------------------------
@@ -236,7 +237,7 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
     def _train(self, request):
         data = TrainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        job = training_services.training_job_start(
+        job = training_jobs.training_job_start(
             params=data.validated_data["params"], user=request.user
         )
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
@@ -280,7 +281,7 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
     def _reclassify(self, request):
         data = ReclassifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        job = version_services.reclassify_job_start(
+        job = reclassification_services.reclassify_job_start(
             only_unseen=data.validated_data["only_unseen"], user=request.user
         )
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from classification.models import ModelVersion
-from classification.services.training import labels_to_slugs
+from classification.services.training.labels import labels_to_slugs
 from classification.services.versions import classifier_for
 
 logger = logging.getLogger(__name__)

@@ -90,3 +90,15 @@ def test_staff_list_merchants(staff_api, merchant_api, merchant):
     assert_error(merchant_api.get("/api/v1/merchants/"), 403)
     MerchantFactory.create_batch(11)
     assert_list_queries_flat(staff_api, "/api/v1/merchants/", large=12, budget=4)
+
+
+def test_a_null_seed_or_epochs_in_a_training_request_means_the_default(staff_api, db):
+    response = staff_api.post(
+        "/api/v1/models/train/",
+        {"params": {"source": "catalog", "seed": None, "epochs": None}},
+        format="json",
+    )
+    assert response.status_code == 202, response.content
+    params = Job.objects.get().params
+    assert params["seed"] == 0
+    assert "epochs" not in params

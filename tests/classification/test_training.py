@@ -1,5 +1,6 @@
 """Training model versions: from folders, CSV files and the catalog; jobs."""
 
+import dataclasses
 import shutil
 
 import pytest
@@ -7,13 +8,11 @@ import pytest
 from catalog.models import Category, CategorySource
 from catalog.services import image_upload
 from classification.models import Job, ModelVersion, Prediction, Review
-from classification.services.training import (
-    TrainingError,
-    catalog_labels,
-    model_train,
-    training_job_start,
-    training_params_clean,
-)
+from classification.services.training import TrainingError
+from classification.services.training.jobs import training_job_start
+from classification.services.training.labels import catalog_labels
+from classification.services.training.params import TrainingParams
+from classification.services.training.run import model_train
 from classification.services.versions import (
     model_version_activate,
     model_version_ensure_default,
@@ -131,7 +130,31 @@ def test_a_validation_folder_is_halved_into_validation_and_test(
 )
 def test_invalid_training_parameters_are_refused(params, message, db):
     with pytest.raises(TrainingError, match=message):
-        training_params_clean(params)
+        TrainingParams.from_input(params)
+
+
+def test_training_parameters_fill_in_defaults_and_store_only_what_is_set(db):
+    params = TrainingParams.from_input({"source": "folder", "data": " photos "})
+    assert (params.mode, params.seed, params.epochs) == ("head", 0, None)
+    assert params.target_precision == 0.97
+    assert params.as_dict() == {
+        "source": "folder",
+        "data": "photos",
+        "mode": "head",
+        "seed": 0,
+        "create_categories": False,
+        "activate": False,
+        "target_precision": 0.97,
+        "class_balanced": False,
+    }
+    assert TrainingParams.from_input(params.as_dict()) == params
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        params.seed = 1
+
+
+def test_a_name_already_taken_is_refused(shapes_version):
+    with pytest.raises(TrainingError, match="exists already"):
+        TrainingParams.from_input({"name": shapes_version.name})
 
 
 def test_a_training_job_runs_on_commit_and_records_its_version(
@@ -277,7 +300,8 @@ def test_a_training_job_cannot_read_outside_the_training_data_folder(
     staff_user, training_data_root, key
 ):
     from classification.models import Job
-    from classification.services.training import TrainingError, training_job_start
+    from classification.services.training import TrainingError
+    from classification.services.training.jobs import training_job_start
 
     params = {
         "source": "csv",

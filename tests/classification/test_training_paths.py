@@ -20,7 +20,8 @@ from classification.ml.data import (
     image_folder,
 )
 from classification.models import Job, ModelVersion
-from classification.services.training import TrainingError, training_job_start
+from classification.services.training import TrainingError
+from classification.services.training.jobs import training_job_start
 from tests.api.conftest import assert_error, token_client
 from tests.classification.synthetic import shape_image, shapes_folder
 

@@ -5,14 +5,16 @@ import pytest
 from catalog.models import Category
 from catalog.services import image_upload
 from classification.models import Job, ModelVersion, Prediction
+from classification.services.reclassification import (
+    reclassify_batch_run,
+    reclassify_job_start,
+)
 from classification.services.versions import (
     NothingToRollBack,
     model_version_activate,
     model_version_ensure_default,
     model_version_register,
     model_version_rollback,
-    reclassify_batch_run,
-    reclassify_job_start,
 )
 from config.tasks import MAX_RETRIES
 from tests.catalog.factories import ProductFactory, upload

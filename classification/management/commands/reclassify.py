@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from classification.models import Job
-from classification.services.versions import reclassify_job_start
+from classification.services.reclassification import reclassify_job_start
 
 
 class Command(BaseCommand):

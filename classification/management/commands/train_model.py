@@ -4,7 +4,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from classification.services.training import TrainingError, model_train
+from classification.services.training import TrainingError
+from classification.services.training.run import model_train
 
 
 class Command(BaseCommand):
