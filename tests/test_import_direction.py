@@ -30,6 +30,7 @@ COMPOSERS = [
     "api/views.py",
     "admin.py",
     "admin_*.py",
+    "admin/*.py",
     "urls.py",
     "api/urls.py",
     "management/commands/*.py",

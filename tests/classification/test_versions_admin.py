@@ -6,7 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.timezone import localtime
 
-from classification.admin_versions import confusion_matrix_html
+from classification.admin.presenters import confusion_matrix_html
 from classification.models import Job, ModelVersion
 from classification.services.versions import model_version_ensure_default
 

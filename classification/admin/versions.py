@@ -1,7 +1,5 @@
-"""Admin for model versions and jobs: metrics people can read, roll-out actions,
-and a form that starts a training job.
-
-Registered from ``classification.admin``.
+"""Model versions and jobs: metrics people can read, roll-out actions, and a
+form that starts a training job (the metrics' HTML lives in ``presenters``).
 """
 
 from django import forms
@@ -12,11 +10,18 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
-from django.utils.timezone import localtime
+from django.utils.html import format_html
 
+from classification.admin.presenters import (
+    STYLESHEETS,
+    confusion_matrix_html,
+    metrics_summary_html,
+    per_class_html,
+    percent,
+    progress_html,
+    when,
+)
+from classification.models import Job, ModelVersion
 from classification.services.reclassification import reclassify_job_start
 from classification.services.training import TrainingError
 from classification.services.training.jobs import training_job_start
@@ -28,142 +33,7 @@ from classification.services.versions import (
 )
 
 
-def _percent(value) -> str:
-    return "–" if value is None else f"{value * 100:.1f} %"
-
-
-def _number(value, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-def metrics_summary_html(metrics: dict) -> str:
-    """The headline figures as a small definition table."""
-    if not metrics or "accuracy" not in metrics:
-        return "No evaluation stored."
-    thresholds = metrics.get("thresholds", {})
-    calibration = metrics.get("calibration", {})
-    rows = [
-        (
-            "Measured on",
-            f"{metrics.get('measured_on', '?')} split, "
-            f"{metrics.get('count', '?')} images",
-        ),
-        ("Accuracy", _percent(metrics.get("accuracy"))),
-        ("Macro-F1", _number(metrics.get("macro_f1"))),
-        ("Top-2 accuracy", _percent(metrics.get("top2_accuracy"))),
-        ("Expected calibration error", _number(metrics.get("ece"))),
-        ("Temperature", _number(metrics.get("temperature"), 3)),
-        (
-            "ECE on validation before / after scaling",
-            f"{_number(calibration.get('ece_before'))} / "
-            f"{_number(calibration.get('ece_after'))}",
-        ),
-        (
-            "Share sent to review at the thresholds",
-            _percent(thresholds.get("review_share")),
-        ),
-        (
-            "Precision of what is auto-accepted",
-            f"{_percent(thresholds.get('auto_accept_precision'))} (target "
-            f"{_percent(thresholds.get('target_precision'))})",
-        ),
-        ("Images skipped", str(metrics.get("skipped", {}).get("count", 0))),
-    ]
-    body = format_html_join(
-        "", "<tr><th>{}</th><td>{}</td></tr>", ((k, v) for k, v in rows)
-    )
-    return format_html('<table class="vitrine-metrics">{}</table>', body)
-
-
-def per_class_html(metrics: dict) -> str:
-    """Per-class precision, recall, F1, support and calibrated threshold."""
-    headline = metrics.get(metrics.get("measured_on", ""), {})
-    per_class = headline.get("per_class")
-    if not per_class:
-        return "–"
-    thresholds = metrics.get("thresholds", {}).get("per_class", {})
-
-    def threshold(slug):
-        entry = thresholds.get(slug)
-        if not entry or entry.get("threshold") is None:
-            return "–"
-        suffix = "" if entry.get("reached") else " (not reached)"
-        return f"{entry['threshold']:.3f}{suffix}"
-
-    rows = format_html_join(
-        "",
-        "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        (
-            (
-                slug,
-                _number(v["precision"]),
-                _number(v["recall"]),
-                _number(v["f1"]),
-                v["support"],
-                threshold(slug),
-            )
-            for slug, v in per_class.items()
-        ),
-    )
-    return format_html(
-        '<table class="vitrine-metrics"><thead><tr><th>Category</th>'
-        "<th>Precision</th><th>Recall</th><th>F1</th><th>Support</th>"
-        "<th>Auto-accept threshold</th></tr></thead><tbody>{}</tbody></table>",
-        rows,
-    )
-
-
-def confusion_matrix_html(metrics: dict) -> str:
-    """The confusion matrix as a table, rows true and columns predicted.
-
-    Each cell's shade (a CSS class, ten steps) shows its share of its row, so the
-    diagonal and the worst confusions stand out; confusions that never happened
-    are left empty, so a matrix of many categories stays readable.
-    """
-    headline = metrics.get(metrics.get("measured_on", ""), {})
-    matrix, classes = headline.get("confusion_matrix"), headline.get("classes")
-    if not matrix or not classes:
-        return "–"
-    header = format_html_join(
-        "",
-        '<th scope="col" title="{}">{}</th>',
-        ((c, i + 1) for i, c in enumerate(classes)),
-    )
-    rows = []
-    for i, (name, row) in enumerate(zip(classes, matrix, strict=True)):
-        total = sum(row) or 1
-        cells = format_html_join(
-            "",
-            '<td class="{} shade-{}">{}</td>',
-            (
-                (
-                    "diagonal" if j == i else "off",
-                    # Any confusion shows, however small its share.
-                    max(min(int(10 * count / total), 9), 1) if count else 0,
-                    # A zero shows only where it is a miss: on the diagonal
-                    # of a category with photos.
-                    count if count or (j == i and any(row)) else "",
-                )
-                for j, count in enumerate(row)
-            ),
-        )
-        rows.append(
-            format_html('<tr><th scope="row">{}. {}</th>{}</tr>', i + 1, name, cells)
-        )
-    return format_html(
-        '<table class="vitrine-confusion"><thead><tr><th></th>{}</tr></thead>'
-        '<tbody>{}</tbody></table><p class="help">Rows: true category; columns: '
-        "predicted, numbered as the rows; an empty cell is none.</p>",
-        header,
-        mark_safe("".join(rows)),  # each row was built with format_html
-    )
-
-
-def _when(value) -> str | None:
-    # None shows as the admin's usual empty value.
-    return date_format(localtime(value), "Y-m-d H:i") if value else None
-
-
+@admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
     list_display = [
         "name",
@@ -217,24 +87,24 @@ class ModelVersionAdmin(admin.ModelAdmin):
     change_list_template = "admin/classification/modelversion/change_list.html"
 
     class Media:
-        css = {"all": ["classification/admin.css"]}
+        css = STYLESHEETS
 
     def has_add_permission(self, request):
         return False  # versions come from training, not from a form
 
     @admin.display(description="Accuracy")
     def accuracy(self, obj):
-        return _percent((obj.metrics or {}).get("accuracy"))
+        return percent((obj.metrics or {}).get("accuracy"))
 
     # Compact times (and the architecture left to the filter) keep every column
     # of the list in view on a laptop screen.
     @admin.display(description="Created", ordering="created_at")
     def created(self, obj):
-        return _when(obj.created_at)
+        return when(obj.created_at)
 
     @admin.display(description="Activated", ordering="activated_at")
     def activated(self, obj):
-        return _when(obj.activated_at)
+        return when(obj.activated_at)
 
     @admin.display(description="Summary")
     def summary(self, obj):
@@ -376,6 +246,7 @@ class TrainingForm(forms.Form):
         }
 
 
+@admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
     list_display = [
         "pk",
@@ -405,15 +276,11 @@ class JobAdmin(admin.ModelAdmin):
     exclude = ["progress"]
 
     class Media:
-        css = {"all": ["classification/admin.css"]}
+        css = STYLESHEETS
 
     def has_add_permission(self, request):
         return False
 
     @admin.display(description="Progress", ordering="progress")
     def progress_bar(self, obj):
-        return format_html(
-            '<progress class="vitrine-progress" max="1" value="{}"></progress> {}',
-            obj.progress,
-            f"{obj.progress * 100:.0f} %",
-        )
+        return progress_html(obj.progress)

@@ -1,10 +1,12 @@
-from datetime import timedelta
+"""The review queue: a list with filters and bulk actions, and a one-item page
+to work it (its filters live in ``queue_filters``, its HTML in ``presenters``).
+"""
+
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, QueryDict
@@ -12,183 +14,35 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
-from accounts.selectors import merchant_list
 from catalog.admin import thumbnail_html
 from catalog.selectors import category_list, category_names
-from classification.admin_versions import JobAdmin, ModelVersionAdmin
-from classification.models import Job, ModelVersion, Prediction, Review, ReviewItem
-from classification.selectors import (
-    REVIEW_QUEUE_ORDER,
-    ReviewReason,
-    model_version_list,
-    review_queue,
-    review_queue_filter,
+from classification.admin.presenters import (
+    merchant_category_html,
+    near_duplicates_html,
+    product_html,
+    top_five_html,
 )
+from classification.admin.queue_filters import (
+    AgeQueueFilter,
+    CategoryQueueFilter,
+    MerchantQueueFilter,
+    ModelVersionQueueFilter,
+    ReasonQueueFilter,
+    filter_params,
+    is_id,
+    queue_filters,
+)
+from classification.models import Prediction, Review, ReviewItem
+from classification.selectors import REVIEW_QUEUE_ORDER, ReviewReason, review_queue
 from classification.services.reviews import (
     ReviewConflict,
     ReviewError,
     prediction_review,
     predictions_review_bulk,
 )
-from config.fields import MAX_ID
-
-# Model versions (metrics, roll-out, training) and jobs: see admin_versions.
-admin.site.register(ModelVersion, ModelVersionAdmin)
-admin.site.register(Job, JobAdmin)
-
-
-@admin.register(Prediction)
-class PredictionAdmin(admin.ModelAdmin):
-    list_display = [
-        "preview",
-        "image",
-        "category",
-        "confidence",
-        "status",
-        "model_version",
-        "is_current",
-        "created_at",
-    ]
-    list_filter = ["status", "is_current", "model_version", "category"]
-    list_select_related = ["image", "category", "model_version"]
-    search_fields = ["image__product__name", "image__product__sku"]
-    readonly_fields = [
-        "image",
-        "model_version",
-        "category",
-        "confidence",
-        "margin",
-        "top_k",
-        "latency_ms",
-        "status",
-        "error",
-        "is_current",
-        "created_at",
-    ]
-    date_hierarchy = "created_at"
-
-    @admin.display(description="Photo")
-    def preview(self, obj):
-        return thumbnail_html(obj.image)
-
-    def has_add_permission(self, request):
-        # Written by classification and by the review queue, not by hand.
-        return False
-
-
-@admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
-    list_display = [
-        "prediction",
-        "decision",
-        "final_category",
-        "reviewer",
-        "created_at",
-    ]
-    list_filter = ["decision", "final_category"]
-    list_select_related = ["prediction", "final_category", "reviewer"]
-    raw_id_fields = ["prediction"]
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        # Written by classification and by the review queue, not by hand.
-        return False
-
-
-# --- The review queue ----------------------------------------------------------
-
-# The queue's filters, by query parameter; the list and the one-item page share
-# them, so "Work the queue" carries the list's filters along.
-QUEUE_AGES = {
-    "1h": ("more than an hour", timedelta(hours=1)),
-    "1d": ("more than a day", timedelta(days=1)),
-    "7d": ("more than a week", timedelta(days=7)),
-    "30d": ("more than 30 days", timedelta(days=30)),
-}
-QUEUE_PARAMS = ("merchant", "category", "model_version", "reason", "age")
-
-
-def _queue_filters(params) -> dict:
-    """Turn the queue's query parameters into review_queue() filters.
-
-    Raise ValueError for a value that is not one of them.
-    """
-    filters = {}
-    for name in ("merchant", "category", "model_version"):
-        value = params.get(name)
-        if value:
-            if not _is_id(value):
-                raise ValueError(f"unknown {name} {value!r}")
-            filters[name] = int(value)
-    reason = params.get("reason")
-    if reason:
-        if reason not in ReviewReason.values:
-            raise ValueError(f"unknown reason {reason!r}")
-        filters["reason"] = reason
-    age = params.get("age")
-    if age:
-        if age not in QUEUE_AGES:
-            raise ValueError(f"unknown age {age!r}")
-        filters["older_than"] = QUEUE_AGES[age][1]
-    return filters
-
-
-class _QueueFilter(admin.SimpleListFilter):
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        try:
-            filters = _queue_filters({self.parameter_name: self.value()})
-        except ValueError as error:
-            raise IncorrectLookupParameters(error) from error
-        return review_queue_filter(queryset, **filters)
-
-
-class MerchantQueueFilter(_QueueFilter):
-    title = "merchant"
-    parameter_name = "merchant"
-
-    def lookups(self, request, model_admin):
-        # Every merchant: finding those with something waiting takes a look-up
-        # per queued photo (0.7 s for 55,000 of them).
-        return merchant_list().values_list("pk", "name")
-
-
-class CategoryQueueFilter(_QueueFilter):
-    title = "predicted category"
-    parameter_name = "category"
-
-    def lookups(self, request, model_admin):
-        return [(c.pk, c.name) for c in category_list()]
-
-
-class ModelVersionQueueFilter(_QueueFilter):
-    title = "model version"
-    parameter_name = "model_version"
-
-    def lookups(self, request, model_admin):
-        return [(v.pk, v.name) for v in model_version_list()]
-
-
-class ReasonQueueFilter(_QueueFilter):
-    title = "reason"
-    parameter_name = "reason"
-
-    def lookups(self, request, model_admin):
-        return ReviewReason.choices
-
-
-class AgeQueueFilter(_QueueFilter):
-    title = "waiting"
-    parameter_name = "age"
-
-    def lookups(self, request, model_admin):
-        return [(key, label) for key, (label, _) in QUEUE_AGES.items()]
 
 
 class ReviewActionForm(helpers.ActionForm):
@@ -291,23 +145,11 @@ class ReviewItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="Product")
     def product(self, item):
-        product = item.image.product
-        return format_html(
-            "<strong>{}</strong><br><span class='quiet'>{} · {}</span>",
-            product.name,
-            product.sku,
-            item.image.merchant.name,
-        )
+        return product_html(item.image)
 
     @admin.display(description="Top 5")
     def top_five(self, item):
-        if not getattr(item, "choices", None):
-            return format_html("<span class='quiet'>{}</span>", item.error or "—")
-        return format_html_join(
-            mark_safe("<br>"),
-            "{} <span class='quiet'>{}</span>",
-            ((c["name"], f"{c['probability']:.0%}") for c in item.choices),
-        )
+        return top_five_html(getattr(item, "choices", None), item.error)
 
     @admin.display(description="Margin", ordering="margin")
     def margin_shown(self, item):
@@ -319,28 +161,11 @@ class ReviewItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="Merchant's category")
     def merchant_category(self, item):
-        product = item.image.product
-        if product.category is None:
-            return "—"
-        return format_html(
-            "{} <span class='quiet'>({})</span>",
-            product.category.name,
-            product.get_category_source_display().lower(),
-        )
+        return merchant_category_html(item.image.product)
 
     @admin.display(description="Same photo as")
     def near_duplicates(self, item):
-        return format_html_join(
-            mark_safe("<br>"),
-            "<a href='{}' target='_blank' rel='noopener'>{}</a>",
-            (
-                (
-                    reverse("catalog:image-file", args=[d.duplicate_of_id]),
-                    d.duplicate_of.product.name,
-                )
-                for d in item.image.near_duplicates.all()
-            ),
-        )
+        return near_duplicates_html(item.image)
 
     @admin.display(description="Waiting", ordering="created_at")
     def waiting(self, item):
@@ -366,7 +191,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
     )
     def set_category_selected(self, request, queryset):
         chosen = request.POST.get("category", "")
-        category = category_list().filter(pk=chosen).first() if _is_id(chosen) else None
+        category = category_list().filter(pk=chosen).first() if is_id(chosen) else None
         if category is None:
             self.message_user(
                 request,
@@ -390,7 +215,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
         return [
             int(pk)
             for pk in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-            if _is_id(pk)
+            if is_id(pk)
         ]
 
     def _report_bulk(self, request, result, done: str) -> None:
@@ -414,7 +239,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "title": "Review queue: the most uncertain first",
-            "work_url": self._work_url(_filter_params(request.GET)),
+            "work_url": self._work_url(filter_params(request.GET)),
             "can_review": self.has_change_permission(request),
         }
         return super().changelist_view(request, extra_context)
@@ -423,10 +248,10 @@ class ReviewItemAdmin(admin.ModelAdmin):
         """One item of the queue, as on the "work the queue" page."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        if not _is_id(object_id):
+        if not is_id(object_id):
             raise Http404("No review item has that id.")
         preserved = QueryDict(request.GET.get("_changelist_filters", ""))
-        params = _filter_params(preserved)
+        params = filter_params(preserved)
         item = self.get_queryset(request).filter(pk=object_id).first()
         if item is None:
             self.message_user(
@@ -443,9 +268,9 @@ class ReviewItemAdmin(admin.ModelAdmin):
         """The next item of the queue (filtered as the list was), to decide on."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        params = _filter_params(request.GET)
+        params = filter_params(request.GET)
         try:
-            filters = _queue_filters(params)
+            filters = queue_filters(params)
             position = max(int(request.GET.get("position") or 0), 0)
         except ValueError:
             self.message_user(request, "Unknown queue filter.", messages.ERROR)
@@ -546,16 +371,6 @@ class ReviewItemAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/classification/reviewitem/work.html", context
         )
-
-
-def _is_id(value: str) -> bool:
-    """Tell whether ``value`` is a row id: ASCII digits (``"²".isdigit()`` is
-    true, but int() refuses it), within a 64-bit key."""
-    return value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID
-
-
-def _filter_params(query) -> dict:
-    return {name: query[name] for name in QUEUE_PARAMS if query.get(name)}
 
 
 def _review_message(review: Review) -> str:

@@ -1,0 +1,12 @@
+"""The classification admin, one module per concern.
+
+Django's admin autodiscovery imports this package; importing the modules below
+registers their admins. ``queue``: the review queue (its filters in
+``queue_filters``); ``versions``: model versions, training and jobs;
+``records``: predictions and reviews; ``presenters``: the HTML fragments
+the others show.
+"""
+
+from classification.admin import queue, records, versions
+
+__all__ = ["queue", "records", "versions"]
