@@ -28,7 +28,7 @@ from catalog.images import ImageRejected
 from catalog.models import Product, ProductImage
 from catalog.views import stored_file_response
 from classification import selectors as classification_selectors
-from classification.services.predictions import image_reclassify
+from classification.services import intake
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from config.exceptions import ApiError
 
@@ -237,7 +237,7 @@ class ProductViewSet(viewsets.ModelViewSet):
                 {"merchant": ["A product cannot move to another merchant."]}
             )
         try:
-            product = services.product_update(product=product, **fields)
+            product = intake.product_update(product=product, **fields)
         except services.ProductError as error:
             raise ApiError(
                 status.HTTP_409_CONFLICT, "conflict", str(error), {"sku": [str(error)]}
@@ -289,7 +289,7 @@ class ProductViewSet(viewsets.ModelViewSet):
                 rejected.append((upload.name, error))
         if rejected:
             raise rejection_error(rejected)
-        stored = services.images_store(
+        stored = intake.images_store(
             product=product, prepared=prepared, user=request.user
         )
         results = [
@@ -387,7 +387,7 @@ class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def reclassify(self, request, pk=None):
         image = selectors.image_get(merchant=None, pk=pk)
-        version, queued = image_reclassify(image=image)
+        version, queued = intake.image_reclassify(image=image)
         return Response(
             ReclassifyResultSerializer(
                 {

@@ -3,8 +3,8 @@
 import pytest
 
 from catalog.models import Category
-from catalog.services import image_upload
 from classification.models import Job, ModelVersion, Prediction
+from classification.services.intake import image_upload
 from classification.services.versions import (
     model_version_activate,
     model_version_ensure_default,
