@@ -8,8 +8,9 @@ selectors and services, except the dashboard's, which no other app imports.
 Dashboard and webhooks read other apps only through
 those apps' selectors (an import of another app's models only for type hints,
 under ``if TYPE_CHECKING:``); what a role may do is asked of accounts.roles,
-the one place that decides it, by every page. Every import counts, also one deferred into a
-function: a deferred import that dodges a circle is the first thing to find.
+the one place that decides it, by every page. Every import counts, also one
+deferred into a function: a deferred import that dodges a circle is the first
+thing to find.
 
 KNOWN_EXCEPTIONS lists the imports that break a rule today, each with the rule
 it breaks. Fixing one makes test_known_exceptions_still_happen fail until its

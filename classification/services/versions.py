@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.models import Category, ImageStatus, ProductImage
+from catalog.services import image_set_status
 from classification.models import Job, ModelVersion, Prediction
 
 logger = logging.getLogger(__name__)
@@ -392,8 +393,6 @@ def _prediction_make_current(*, image_id: int, prediction_id: int) -> None:
     The product's category is left as it is: it may have been set by a reviewer
     or the merchant since, and those choices outrank any model.
     """
-    from catalog.services import image_set_status
-
     image = ProductImage.objects.select_for_update().filter(pk=image_id).first()
     if image is None:
         return
