@@ -1,4 +1,11 @@
-"""Writes for the catalog: products and their images."""
+"""Writes for the catalog: products and their images.
+
+Catalog is a lower floor: it imports no app above it. Its writes store and
+return what they did (an image and whether it is new; a product and whether its
+category changed); what classification does about it is classification's to
+start (classification.services.intake), so that pages and the API call that
+module's image_upload, images_store and product_update.
+"""
 
 import hashlib
 import logging
@@ -70,8 +77,12 @@ def product_create(
     return product
 
 
-def product_update(*, product: Product, **fields) -> Product:
-    """Update the given fields; changing the category makes it the merchant's."""
+def product_update(*, product: Product, **fields) -> tuple[Product, bool]:
+    """Update the given fields; changing the category makes it the merchant's.
+
+    Return the product and whether its category changed (compared with what is
+    stored, which classification's intake then reassesses).
+    """
     allowed = {"sku", "name", "description", "price", "category"}
     unknown = set(fields) - allowed
     if unknown:
@@ -92,9 +103,7 @@ def product_update(*, product: Product, **fields) -> Product:
         setattr(product, field, value.strip() if field in ("sku", "name") else value)
     with _unique(ProductError(f"A product with SKU {product.sku!r} already exists.")):
         product.save()
-        if category_changed:
-            _predictions_reassess(product)
-    return product
+    return product, category_changed
 
 
 def product_set_category(
@@ -195,8 +204,8 @@ def images_store(
     """Store and register checked photos for ``product``, in one transaction.
 
     Return each image and whether it is new: bytes the merchant already stored
-    return the image that has them. Classification is queued once the
-    transaction commits.
+    return the image that has them. Nothing is classified here (see
+    classification.services.intake.images_store).
     """
     merchant_id = product.merchant_id
     with transaction.atomic():
@@ -268,7 +277,6 @@ def _image_store(
         if existing:
             return existing, False
         raise
-    image_enqueue_classification(image=image)
     logger.info("image %s stored for product %s (%s)", image.pk, product.pk, key)
     return image, True
 
@@ -291,14 +299,6 @@ def _read_upload(upload: UploadedFile) -> bytes:
     return data
 
 
-def image_enqueue_classification(*, image: ProductImage) -> None:
-    """Queue classification of ``image`` once the current transaction commits."""
-    from classification.tasks import classify_image
-
-    image_id = image.pk
-    transaction.on_commit(lambda: classify_image.delay(image_id))
-
-
 def image_set_status(*, image: ProductImage, status: ImageStatus) -> None:
     now = timezone.now()
     ProductImage.objects.filter(pk=image.pk).update(
@@ -319,13 +319,6 @@ def image_delete(*, image: ProductImage) -> None:
     stored = [(image.merchant_id, image.sha256, image.file.name, image.thumbnail.name)]
     image.delete()
     transaction.on_commit(lambda: _files_release(stored))
-
-
-def _predictions_reassess(product: Product) -> None:
-    # Whether a prediction needs review depends on the merchant's category.
-    from classification.services.reviews import product_predictions_reassess
-
-    product_predictions_reassess(product=product)
 
 
 def _perceptual_hash(image) -> str:

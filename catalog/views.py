@@ -34,6 +34,7 @@ from classification.selectors import (
     predictions_current_for_images,
     product_review_notices,
 )
+from classification.services import intake
 
 PAGE_SIZE = 24
 IN_FLIGHT = {ImageStatus.PENDING, ImageStatus.PROCESSING}
@@ -159,10 +160,10 @@ def _save_product_form(request: HttpRequest, form: ProductForm):
     fields["category"] = form.cleaned_data["category"]
     with transaction.atomic():
         if form.instance.pk:
-            product = services.product_update(product=form.instance, **fields)
+            product = intake.product_update(product=form.instance, **fields)
         else:
             product = services.product_create(merchant=form.merchant, **fields)
-        services.images_store(product=product, prepared=prepared, user=request.user)
+        intake.images_store(product=product, prepared=prepared, user=request.user)
     return product
 
 
@@ -220,7 +221,7 @@ def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
     results = []
     for upload in files:
         try:
-            image, created = services.image_upload(
+            image, created = intake.image_upload(
                 product=product, upload=upload, user=request.user
             )
         except ImageRejected as error:

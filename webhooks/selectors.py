@@ -1,10 +1,16 @@
 """Reads for webhooks, scoped by merchant (None: all, for staff)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.models import Merchant
 from webhooks.models import Delivery, Webhook
+
+if TYPE_CHECKING:
+    from accounts.models import Merchant
 
 
 def webhook_list(*, merchant: Merchant | None) -> QuerySet[Webhook]:

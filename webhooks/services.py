@@ -16,6 +16,8 @@ run by beat or ``manage.py retry_webhooks``) makes the retries. Retries never
 run inside the request that caused the event, even when tasks run in-process.
 """
 
+from __future__ import annotations
+
 import hashlib
 import hmac
 import http.client
@@ -29,17 +31,21 @@ import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Merchant, User
+from catalog.selectors import category_slugs, images_by_id
+from classification.selectors import prediction_image_ids
 from config.errors import InvalidInput
 from webhooks.models import Delivery, Event, Webhook
 from webhooks.selectors import webhooks_for_event
+
+if TYPE_CHECKING:
+    from accounts.models import Merchant, User
 
 logger = logging.getLogger(__name__)
 
@@ -245,6 +251,7 @@ def events_emit(*, event: Event, items: list[tuple[int, dict]]) -> list[Delivery
 
 
 def _enqueue(delivery_ids: list[int]) -> None:
+    # Deferred: webhooks.tasks imports this module (a task calls its service).
     from webhooks.tasks import deliver_webhook
 
     for delivery_id in delivery_ids:
@@ -279,14 +286,12 @@ def images_reviewed(*, reviews) -> None:
 
     Reads what the payloads need afresh, in a fixed number of queries.
     """
-    from catalog.selectors import category_slugs, images_by_id
-
     decided = [r for r in reviews if r.decision in ("accepted", "corrected")]
     if not decided:
         return
     predictions = {
         p["pk"]: p["image_id"]
-        for p in _prediction_images([r.prediction_id for r in decided])
+        for p in prediction_image_ids(prediction_ids=[r.prediction_id for r in decided])
     }
     images = images_by_id(ids=set(predictions.values()))
     slugs = category_slugs(
@@ -311,12 +316,6 @@ def images_reviewed(*, reviews) -> None:
             )
         )
     events_emit(event=Event.IMAGE_REVIEWED, items=items)
-
-
-def _prediction_images(prediction_ids: list[int]):
-    from classification.selectors import prediction_image_ids
-
-    return prediction_image_ids(prediction_ids=prediction_ids)
 
 
 def _image_data(image) -> dict:

@@ -28,7 +28,7 @@ from catalog.images import ImageRejected
 from catalog.models import Product, ProductImage
 from catalog.views import stored_file_response
 from classification import selectors as classification_selectors
-from classification.services.predictions import image_reclassify
+from classification.services import intake
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
 
 # --- Categories ---------------------------------------------------------------
@@ -213,7 +213,7 @@ class ProductViewSet(viewsets.ModelViewSet):
             raise ValidationError(
                 {"merchant": ["A product cannot move to another merchant."]}
             )
-        product = services.product_update(product=product, **fields)
+        product = intake.product_update(product=product, **fields)
         return self._answer(product)
 
     def destroy(self, request, *args, **kwargs):
@@ -261,7 +261,7 @@ class ProductViewSet(viewsets.ModelViewSet):
                 rejected.append((upload.name, error))
         if rejected:
             raise rejection_error(rejected)
-        stored = services.images_store(
+        stored = intake.images_store(
             product=product, prepared=prepared, user=request.user
         )
         results = [
@@ -359,7 +359,7 @@ class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def reclassify(self, request, pk=None):
         image = selectors.image_get(merchant=None, pk=pk)
-        version, queued = image_reclassify(image=image)
+        version, queued = intake.image_reclassify(image=image)
         return Response(
             ReclassifyResultSerializer(
                 {

@@ -17,14 +17,14 @@ from django.utils import timezone
 
 from catalog.images import ImageRejected, decode_image
 from catalog.models import Category, CategorySource, ImageStatus, ProductImage
-from catalog.services import image_set_status, product_set_category
+from catalog.services import image_set_status, product_set_category, upload_read
+from classification import signals
 from classification.models import ModelVersion, Prediction
 from classification.services.duplicates import image_near_duplicates_find
 from classification.services.versions import (
     classifier_for,
     model_version_ensure_default,
 )
-from webhooks import services as webhook_services
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
         image=image, status=ImageStatus.CLASSIFIED if auto else ImageStatus.NEEDS_REVIEW
     )
     image_near_duplicates_find(image=image, embedding=result.embedding)
-    webhook_services.image_classified(prediction=prediction)
+    signals.image_classified.send(sender=Prediction, prediction=prediction)
     logger.info(
         "image %s: %s at %.3f with %s (%.0f ms)",
         image.pk,
@@ -194,6 +194,7 @@ def images_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
     whose task is in fact still alive costs one extra no-op task. A queued image's
     clock starts again, so a long backlog is not queued once more on every run.
     """
+    # Deferred: classification.tasks imports this module (its tasks call it).
     from classification.tasks import classify_image
 
     age = older_than_seconds
@@ -229,8 +230,6 @@ def image_classify_unsaved(*, upload: UploadedFile) -> UnsavedClassification:
     usable image). Runs the model in the calling process: the classifier is
     loaded once per process and cached.
     """
-    from catalog.services import upload_read
-
     data = upload_read(upload=upload)
     decoded = decode_image(
         data,
@@ -246,24 +245,3 @@ def image_classify_unsaved(*, upload: UploadedFile) -> UnsavedClassification:
         top_k=[(label, float(p)) for label, p in result.top_k],
         latency_ms=latency_ms,
     )
-
-
-def image_reclassify(*, image: ProductImage) -> tuple[ModelVersion, bool]:
-    """Queue the image for the active version, unless that version has seen it.
-
-    Return the active version and whether the image was queued. An image whose
-    last attempt with this version failed is queued again.
-    """
-    from catalog.services import image_enqueue_classification
-
-    version = model_version_ensure_default()
-    seen = (
-        Prediction.objects.filter(image=image, model_version=version)
-        .exclude(status=Prediction.Status.FAILED)
-        .exists()
-    )
-    if seen:
-        return version, False
-    image_set_status(image=image, status=ImageStatus.PENDING)
-    image_enqueue_classification(image=image)
-    return version, True

@@ -29,10 +29,10 @@ from catalog.services import (
     product_set_category,
     products_set_categories,
 )
+from classification import signals
 from classification.models import Prediction, Review
 from classification.services.predictions import prediction_auto_accepts
 from config.errors import Conflict, InvalidInput
-from webhooks import services as webhook_services
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def prediction_review(
                 category=category or prediction.category,
                 source=CategorySource.REVIEWER,
             )
-            webhook_services.images_reviewed(reviews=[review])
+            signals.images_reviewed.send(sender=Prediction, reviews=[review])
     logger.info(
         "prediction %s %s by %s (category %s)",
         prediction.pk,
@@ -207,7 +207,7 @@ def predictions_review_bulk(
             Review.objects.bulk_create(reviews)
         if reviews and decision != Decision.SKIPPED:
             _apply_decisions(reviews)
-            webhook_services.images_reviewed(reviews=reviews)
+            signals.images_reviewed.send(sender=Prediction, reviews=reviews)
     logger.info(
         "bulk %s by %s: %s reviewed, %s left",
         decision,

@@ -3,9 +3,9 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import ProductImage
-from catalog.services import image_upload
 from classification.models import NearDuplicate, Prediction
 from classification.services.duplicates import image_near_duplicates_find
+from classification.services.intake import image_upload
 from tests.accounts.factories import MerchantFactory
 from tests.catalog.factories import ProductFactory, upload
 from tests.classification.queue_data import TOP5, image, prediction

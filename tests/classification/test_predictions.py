@@ -8,8 +8,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from catalog.models import Category, CategorySource, ImageStatus, ProductImage
-from catalog.services import image_upload
 from classification.models import ModelVersion, Prediction
+from classification.services.intake import image_upload
 from classification.services.predictions import images_requeue_stuck
 from classification.tasks import classify_image
 from config.tasks import MAX_RETRIES

@@ -4,13 +4,13 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import CategorySource
-from catalog.services import product_update
 from classification.models import NearDuplicate, Prediction, Review
 from classification.selectors import (
     live_precision,
     product_review_notices,
     review_queue,
 )
+from classification.services.intake import product_update
 from classification.services.reviews import prediction_review, predictions_review_bulk
 from tests.accounts.factories import MerchantFactory, UserFactory
 from tests.catalog.factories import ProductFactory

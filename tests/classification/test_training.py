@@ -6,8 +6,8 @@ import shutil
 import pytest
 
 from catalog.models import Category, CategorySource
-from catalog.services import image_upload
 from classification.models import Job, ModelVersion, Prediction, Review
+from classification.services.intake import image_upload
 from classification.services.training import TrainingError
 from classification.services.training.jobs import training_job_start
 from classification.services.training.labels import catalog_labels

@@ -3,8 +3,8 @@
 import pytest
 
 from catalog.models import Category
-from catalog.services import image_upload
 from classification.models import Job, ModelVersion, Prediction
+from classification.services.intake import image_upload
 from classification.services.reclassification import (
     reclassify_batch_run,
     reclassify_job_start,

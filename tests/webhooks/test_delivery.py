@@ -14,7 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from catalog.services import image_upload
+from classification.services.intake import image_upload
 from classification.services.reviews import prediction_review
 from tests.catalog.factories import ProductFactory, upload
 from tests.classification import queue_data

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Membership, Merchant, User
 from accounts.services import merchant_create
+from classification.services.versions import model_version_ensure_default
 
 DEMO_MERCHANT = "Demo Shop"
 DEMO_USERNAME = "demo"
@@ -44,8 +45,6 @@ class Command(BaseCommand):
         )
         staff.set_password(DEMO_PASSWORD)
         staff.save(update_fields=["password"])
-
-        from classification.services.versions import model_version_ensure_default
 
         version = model_version_ensure_default()
         self.stdout.write(

@@ -1,0 +1,103 @@
+"""Where classification starts: catalog writes that classification must follow.
+
+Catalog stands on a lower floor and knows nothing of classification, so what
+happens after a photo is stored or a product's category changes is started
+here, by an explicit call, never by a signal: it is the product's main flow.
+
+- images_intake queues classification of stored images once the transaction
+  commits (the worker's classify_image task, DESIGN's step 2).
+- product_category_changed applies the auto-accept rule again to the product's
+  undecided predictions (see reviews.product_predictions_reassess).
+
+image_upload, images_store and product_update are catalog's writes of the same
+names followed by those reactions, in one transaction: the one call for pages,
+the API, commands and scripts that store photos or edit products. A caller
+that uses catalog's services directly stores without classifying.
+"""
+
+from collections.abc import Iterable, Sequence
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from accounts.models import User
+from catalog import services as catalog_services
+from catalog.models import ImageStatus, Product, ProductImage
+from catalog.services import PreparedImage
+from classification.models import ModelVersion, Prediction
+from classification.services.reviews import product_predictions_reassess
+from classification.services.versions import model_version_ensure_default
+from classification.tasks import classify_image
+
+
+def images_intake(*, images: Iterable[ProductImage]) -> None:
+    """Queue classification of each image once the current transaction commits."""
+    image_ids = [image.pk for image in images]
+    for image_id in image_ids:
+        # Bound per image: a lambda in a loop would see only the last id.
+        transaction.on_commit(lambda image_id=image_id: classify_image.delay(image_id))
+
+
+def product_category_changed(*, product: Product) -> int:
+    """Decide again which of the product's predictions need a person, now that
+    its category changed; return how many changed (locks them meanwhile)."""
+    with transaction.atomic():
+        return product_predictions_reassess(product=product)
+
+
+def image_upload(
+    *, product: Product, upload: UploadedFile, user: User | None
+) -> tuple[ProductImage, bool]:
+    """Store one photo (catalog's image_upload) and queue a new one for
+    classification; return the image and whether it is new."""
+    with transaction.atomic():
+        image, created = catalog_services.image_upload(
+            product=product, upload=upload, user=user
+        )
+        if created:
+            images_intake(images=[image])
+    return image, created
+
+
+def images_store(
+    *, product: Product, prepared: Sequence[PreparedImage], user: User | None
+) -> list[tuple[ProductImage, bool]]:
+    """Store checked photos (catalog's images_store) and queue the new ones for
+    classification; return each image and whether it is new."""
+    with transaction.atomic():
+        stored = catalog_services.images_store(
+            product=product, prepared=prepared, user=user
+        )
+        images_intake(images=[image for image, created in stored if created])
+    return stored
+
+
+def product_update(*, product: Product, **fields) -> Product:
+    """Update the product (catalog's product_update); a category change sends
+    its predictions through product_category_changed in the same transaction."""
+    with transaction.atomic():
+        product, category_changed = catalog_services.product_update(
+            product=product, **fields
+        )
+        if category_changed:
+            product_category_changed(product=product)
+    return product
+
+
+def image_reclassify(*, image: ProductImage) -> tuple[ModelVersion, bool]:
+    """Queue the image for the active version, unless that version has seen it.
+
+    Return the active version and whether the image was queued. An image whose
+    last attempt with this version failed is queued again.
+    """
+    version = model_version_ensure_default()
+    seen = (
+        Prediction.objects.filter(image=image, model_version=version)
+        .exclude(status=Prediction.Status.FAILED)
+        .exists()
+    )
+    if seen:
+        return version, False
+    catalog_services.image_set_status(image=image, status=ImageStatus.PENDING)
+    images_intake(images=[image])
+    return version, True
