@@ -15,7 +15,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Merchant, User
-from catalog.images import ImageRejected, decode_image, make_thumbnail, shrink
 from catalog.models import (
     Category,
     CategorySource,
@@ -24,6 +23,9 @@ from catalog.models import (
     ProductImage,
     image_storage_keys,
 )
+from imaging.decode import decode_image
+from imaging.errors import ImageRejected
+from imaging.resize import make_thumbnail, perceptual_hash, shrink
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +184,7 @@ def image_prepare(*, upload: UploadedFile) -> PreparedImage:
         height=decoded.height,
         byte_size=len(data),
         thumbnail=make_thumbnail(picture, size=size),
-        phash=_perceptual_hash(picture),
+        phash=perceptual_hash(picture),
     )
 
 
@@ -323,13 +325,6 @@ def _predictions_reassess(product: Product) -> None:
     from classification.services.reviews import product_predictions_reassess
 
     product_predictions_reassess(product=product)
-
-
-def _perceptual_hash(image) -> str:
-    # Imported on first use: imagehash pulls in SciPy, which only uploads need.
-    import imagehash
-
-    return str(imagehash.phash(shrink(image, (32, 32))))
 
 
 def _image_for_bytes(

@@ -2,8 +2,8 @@
 
 from rest_framework import status
 
-from catalog.images import ImageRejected
 from config.exceptions import ApiError
+from imaging.errors import ImageRejected
 
 # Too big (in bytes or in pixels) is 413; not an image format we read is 415; an
 # image file that is empty or damaged is a bad request (400).

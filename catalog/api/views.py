@@ -24,13 +24,13 @@ from catalog.api.serializers import (
     ReclassifyResultSerializer,
 )
 from catalog.api.uploads import rejection_error
-from catalog.images import ImageRejected
 from catalog.models import Product, ProductImage
 from catalog.views import stored_file_response
 from classification import selectors as classification_selectors
 from classification.services.predictions import image_reclassify
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from config.exceptions import ApiError
+from imaging.errors import ImageRejected
 
 # --- Categories ---------------------------------------------------------------
 
