@@ -22,7 +22,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Merchant, User
-from catalog.images import ImageRejected, decode_image, make_thumbnail, shrink
 from catalog.models import (
     Category,
     CategorySource,
@@ -32,6 +31,9 @@ from catalog.models import (
     image_storage_keys,
 )
 from config.errors import Conflict, InvalidInput
+from imaging.decode import decode_image
+from imaging.errors import ImageRejected
+from imaging.resize import make_thumbnail, perceptual_hash, shrink
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +196,7 @@ def image_prepare(*, upload: UploadedFile) -> PreparedImage:
         height=decoded.height,
         byte_size=len(data),
         thumbnail=make_thumbnail(picture, size=size),
-        phash=_perceptual_hash(picture),
+        phash=perceptual_hash(picture),
     )
 
 
@@ -319,13 +321,6 @@ def image_delete(*, image: ProductImage) -> None:
     stored = [(image.merchant_id, image.sha256, image.file.name, image.thumbnail.name)]
     image.delete()
     transaction.on_commit(lambda: _files_release(stored))
-
-
-def _perceptual_hash(image) -> str:
-    # Imported on first use: imagehash pulls in SciPy, which only uploads need.
-    import imagehash
-
-    return str(imagehash.phash(shrink(image, (32, 32))))
 
 
 def _image_for_bytes(

@@ -28,13 +28,13 @@ from accounts.roles import (
 )
 from catalog import selectors, services
 from catalog.forms import ProductForm
-from catalog.images import ImageRejected
 from catalog.models import ImageStatus
 from classification.selectors import (
     predictions_current_for_images,
     product_review_notices,
 )
 from classification.services import intake
+from imaging.errors import ImageRejected
 
 PAGE_SIZE = 24
 IN_FLIGHT = {ImageStatus.PENDING, ImageStatus.PROCESSING}

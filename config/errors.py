@@ -3,8 +3,8 @@
 Services raise these; they never build HTTP answers. The API's exception handler
 (config/exceptions.py) turns any of them into the one error shape, and pages
 (config/middleware.py) into a message or a 4xx page. This module imports nothing
-from Django or the apps, so every floor, ``classification/ml/`` included, may use
-it.
+from Django or the apps (only the Django-free ``imaging`` package, whose refusals
+it maps), so every floor may use it.
 
 ``code`` is a stable machine-readable word, ``message`` a sentence for people;
 ``field`` names the input the error is about, and ``details`` (an object) says
@@ -15,6 +15,8 @@ errors do: the details carry its message, under its field or
 """
 
 from http import HTTPStatus
+
+from imaging.errors import ImageRejected
 
 INVALID_MESSAGE = "The request is invalid; see the details."
 
@@ -89,3 +91,27 @@ class Unsupported(VitrineError):
 
     status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
     code = "unsupported_media_type"
+
+
+# An image refusal's status: too big (in bytes or in pixels) is 413; not an image
+# format we read is 415; an image file that is empty or damaged is 400.
+REJECTION_STATUS = {
+    "file_too_large": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    "too_many_pixels": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    "not_an_image": HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    "unsupported_media_type": HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    "corrupt_image": HTTPStatus.BAD_REQUEST,
+    "empty_file": HTTPStatus.BAD_REQUEST,
+}
+
+
+def image_rejection(
+    error: ImageRejected, *, message: str | None = None, details: dict | None = None
+) -> VitrineError:
+    """The platform error for an image the imaging package refused."""
+    return VitrineError(
+        message or error.message,
+        code=error.code,
+        status=REJECTION_STATUS.get(error.code, HTTPStatus.BAD_REQUEST),
+        details=details,
+    )

@@ -27,7 +27,9 @@ from config.errors import (
     InvalidInput,
     TooLarge,
     VitrineError,
+    image_rejection,
 )
+from imaging.errors import ImageRejected
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ def api_exception_handler(exc, context) -> Response | None:
         )
     elif isinstance(exc, TooManyFieldsSent | SuspiciousOperation):
         exc = VitrineError(str(exc), code="bad_request")
+    elif isinstance(exc, ImageRejected):
+        exc = image_rejection(exc)
     if isinstance(exc, VitrineError):
         return Response({"error": exc.body()}, status=exc.status)
 

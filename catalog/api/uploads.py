@@ -1,7 +1,7 @@
 """How a rejected upload answers: one error for every rejected file."""
 
-from catalog.images import ImageRejected
-from config.errors import VitrineError
+from config.errors import VitrineError, image_rejection
+from imaging.errors import ImageRejected
 
 
 def rejection_error(rejected: list[tuple[str, ImageRejected]]) -> VitrineError:
@@ -13,14 +13,8 @@ def rejection_error(rejected: list[tuple[str, ImageRejected]]) -> VitrineError:
     message = first.message
     if len(rejected) > 1:
         message = f"{first_name}: {first.message} ({len(rejected)} files rejected)"
-    return VitrineError(
-        message,
-        code=first.code,
-        status=first.status,
-        details={
-            "files": [
-                {"name": name, "code": error.code, "message": error.message}
-                for name, error in rejected
-            ]
-        },
-    )
+    files = [
+        {"name": name, "code": error.code, "message": error.message}
+        for name, error in rejected
+    ]
+    return image_rejection(first, message=message, details={"files": files})

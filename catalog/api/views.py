@@ -24,12 +24,12 @@ from catalog.api.serializers import (
     ReclassifyResultSerializer,
 )
 from catalog.api.uploads import rejection_error
-from catalog.images import ImageRejected
 from catalog.models import Product, ProductImage
 from catalog.views import stored_file_response
 from classification import selectors as classification_selectors
 from classification.services import intake
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from imaging.errors import ImageRejected
 
 # --- Categories ---------------------------------------------------------------
 

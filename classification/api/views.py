@@ -11,7 +11,6 @@ from rest_framework.views import APIView
 from accounts.api.permissions import request_merchant
 from accounts.roles import Capability, user_can
 from catalog.api.uploads import rejection_error
-from catalog.images import ImageRejected
 from catalog.selectors import catalog_counts, category_names
 from classification import selectors
 from classification.api.filters import (
@@ -39,6 +38,7 @@ from classification.services import reviews as review_services
 from classification.services import versions as version_services
 from classification.services.training import jobs as training_jobs
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from imaging.errors import ImageRejected
 
 # --- Classify without storing -------------------------------------------------
 

@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 from torchvision.datasets import FashionMNIST
 from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes
 
-from catalog.images import to_rgb
+from imaging.decode import decode_image
+from imaging.errors import ImageRejected
 
 FASHION_MNIST_FILES = (
     "train-images-idx3-ubyte",
@@ -38,9 +39,12 @@ FASHION_MNIST_FILES = (
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 )
-# Extensions we read besides torchvision's list (HEIC is opened by pillow-heif when
-# it is installed, as the catalog does).
+# Extensions we read besides torchvision's list (HEIC is opened by pillow-heif,
+# which imaging.decode registers for uploads too).
 EXTENSIONS = tuple(sorted({*IMG_EXTENSIONS, ".heic", ".heif"}))
+# A training image may be as large as Pillow reads without calling it a
+# decompression bomb; uploads have their own, smaller limits.
+MAX_PIXELS = 2 * Image.MAX_IMAGE_PIXELS
 
 
 class DataError(ValueError):
@@ -60,8 +64,13 @@ class OutsideDataRoot(DataError):
         )
 
 
-class UnreadableImage(ValueError):
-    """One image could not be decoded; the message says why."""
+class UnreadableImage(ImageRejected):
+    """One image could not be opened or decoded; the message says why in a few
+    words (a training's skipped examples show it), ``code`` names the reason:
+    ``cannot_open``, or the code imaging's decode gave."""
+
+    def __init__(self, message: str, *, code: str = "cannot_open") -> None:
+        super().__init__(code, message)
 
 
 def confine(path: str | Path, *, root: Path, folder: bool = False) -> Path | None:
@@ -149,9 +158,12 @@ class LabelledSet:
         return np.array([index[s.label] for s in self.samples], dtype=np.int64)
 
 
-def open_rgb(source: str | Path | bytes | io.BufferedIOBase) -> Image.Image:
+def open_rgb(
+    source: str | Path | bytes | io.BufferedIOBase, *, max_pixels: int = MAX_PIXELS
+) -> Image.Image:
     """Decode a path, bytes or an open binary file (closed here) into an upright
-    8-bit RGB image (white under alpha)."""
+    8-bit RGB image (white under alpha), as an upload is decoded, in any format
+    Pillow reads."""
     try:
         if isinstance(source, bytes):
             stream = io.BytesIO(source)
@@ -162,14 +174,15 @@ def open_rgb(source: str | Path | bytes | io.BufferedIOBase) -> Image.Image:
     except OSError as error:
         raise UnreadableImage(f"cannot open: {error.strerror or error}") from error
     try:
-        with stream, Image.open(stream) as image:
-            image.load()
-            # exif_transpose returns a new image, detached from the file.
-            return to_rgb(ImageOps.exif_transpose(image))
-    except UnidentifiedImageError as error:
-        raise UnreadableImage("not an image") from error
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise UnreadableImage(f"damaged image: {error}") from error
+        with stream:
+            return decode_image(stream, max_pixels=max_pixels, formats=None).image
+    except ImageRejected as error:
+        if error.code == "not_an_image":
+            reason = "not an image"
+        else:
+            # Pillow's own words where it gave some (a truncated file, a bomb).
+            reason = f"damaged image: {error.__cause__ or error.message}"
+        raise UnreadableImage(reason, code=error.code) from error
 
 
 def _is_image_name(name: str) -> bool:

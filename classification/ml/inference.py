@@ -14,10 +14,10 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from catalog.images import to_rgb
 from classification.ml.architectures import get_architecture
 from classification.ml.artifacts import ARTIFACT_FORMAT
 from classification.ml.backbone import DEFAULT_BATCH_SIZE
+from imaging.colour import to_rgb
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.images import ImageRejected, decode_image
 from catalog.models import Category, CategorySource, ImageStatus, ProductImage
 from catalog.services import image_set_status, product_set_category, upload_read
 from classification import signals
@@ -25,6 +24,8 @@ from classification.services.versions import (
     classifier_for,
     model_version_ensure_default,
 )
+from imaging.decode import decode_image
+from imaging.errors import ImageRejected
 
 logger = logging.getLogger(__name__)
 

@@ -169,7 +169,7 @@ def test_a_format_we_do_not_list_is_415_not_a_server_error(
 ):
     # Stands for any format a Pillow reader may report that the platform does
     # not list (MPO was one).
-    from catalog import images
+    from imaging import decode as images
 
     monkeypatch.delitem(images.READ_AS, "MPO")
     error = assert_error(

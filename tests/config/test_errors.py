@@ -4,13 +4,13 @@ import pytest
 from django.contrib.messages import get_messages
 
 from accounts.services import IdempotencyConflict, MemberConflict, MemberError
-from catalog.images import ImageRejected
 from catalog.services import CategoryConflict, CategoryError, ProductError
 from classification.services.reviews import ReviewConflict, ReviewError
 from classification.services.training import TrainingError
 from classification.services.versions import NothingToRollBack
 from config.errors import Conflict, InvalidInput, VitrineError
 from config.exceptions import api_exception_handler
+from imaging.errors import ImageRejected
 from webhooks.services import WebhookError
 
 
@@ -41,12 +41,22 @@ def answer(error: Exception) -> tuple[int, dict]:
             "idempotency_key_reused",
         ),
         (NothingToRollBack("nothing to roll back to"), 409, "conflict"),
-        (ImageRejected("not_an_image", "Not an image."), 415, "not_an_image"),
-        (ImageRejected("too_many_pixels", "Too many pixels."), 413, "too_many_pixels"),
     ],
 )
 def test_every_service_error_answers_its_status_and_code(error, status, code):
     assert isinstance(error, VitrineError)
+    assert answer(error)[0] == status
+    assert answer(error)[1]["error"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (ImageRejected("not_an_image", "Not an image."), 415, "not_an_image"),
+        (ImageRejected("too_many_pixels", "Too many pixels."), 413, "too_many_pixels"),
+    ],
+)
+def test_an_image_refusal_answers_its_status_and_code(error, status, code):
     assert answer(error)[0] == status
     assert answer(error)[1]["error"]["code"] == code
 

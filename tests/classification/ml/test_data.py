@@ -19,7 +19,10 @@ from classification.ml.data import (
     open_rgb,
     stratified_split,
 )
+from imaging.decode import decode_image
+from imaging.errors import ImageRejected
 from tests.classification.synthetic import shapes_folder
+from tests.images import encode, mpo
 
 
 def test_an_image_folder_lists_its_classes_and_skips_other_files(tmp_path):
@@ -94,6 +97,59 @@ def test_an_unreadable_file_raises_unreadable_image(tmp_path):
         open_rgb(bad)
     with pytest.raises(UnreadableImage, match="cannot open"):
         open_rgb(tmp_path / "missing.jpg")
+
+
+def test_an_unreadable_image_is_rejected_with_a_code_and_a_short_reason(tmp_path):
+    with pytest.raises(ImageRejected) as error:
+        open_rgb(b"hello, this is text")
+    assert isinstance(error.value, UnreadableImage)
+    assert (error.value.code, str(error.value)) == ("not_an_image", "not an image")
+    truncated = encode(Image.new("RGB", (400, 300), (10, 200, 30)), "JPEG")
+    with pytest.raises(UnreadableImage) as error:
+        open_rgb(truncated[: len(truncated) // 2])
+    assert error.value.code == "corrupt_image"
+    assert str(error.value).startswith("damaged image: ")
+    with pytest.raises(UnreadableImage) as error:
+        open_rgb(tmp_path / "missing.jpg")
+    assert error.value.code == "cannot_open"
+
+
+def _rotated_jpeg() -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    return encode(Image.new("RGB", (60, 20), (255, 0, 0)), "JPEG", exif=exif)
+
+
+def test_training_reads_the_pixels_an_upload_decodes():
+    sixteen = np.tile(np.arange(0, 65536, 512, dtype=np.uint16), (8, 1))
+    palette = Image.new("P", (10, 10), 0)
+    palette.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    palette.putpixel((1, 1), 1)
+    files = [
+        _rotated_jpeg(),
+        encode(Image.new("CMYK", (16, 16), (0, 255, 255, 0)), "JPEG"),
+        encode(Image.fromarray(sixteen), "PNG"),
+        encode(palette, "PNG", transparency=0),
+        encode(Image.new("LA", (10, 10), (40, 128)), "PNG"),
+        mpo(colors=[(250, 0, 0), (0, 0, 250)]),
+    ]
+    for data in files:
+        uploaded = decode_image(data, max_pixels=10_000_000).image
+        assert np.array_equal(np.asarray(open_rgb(data)), np.asarray(uploaded))
+
+
+def test_training_reads_formats_uploads_refuse():
+    # torchvision's ImageFolder lists BMP and TIFF files; uploads take neither.
+    for fmt in ("BMP", "TIFF"):
+        data = encode(Image.new("RGB", (8, 6), (0, 200, 0)), fmt)
+        with pytest.raises(ImageRejected):
+            decode_image(data, max_pixels=10_000_000)
+        image = open_rgb(data)
+        assert (image.mode, image.size, image.getpixel((0, 0))) == (
+            "RGB",
+            (8, 6),
+            (0, 200, 0),
+        )
 
 
 def _write_idx(folder, prefix, images, labels):

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from catalog import images
-from catalog.images import ImageRejected, decode_image
+from imaging import decode as images
+from imaging.decode import decode_image
+from imaging.errors import ImageRejected
 from tests.images import encode, mpo, solid_jpeg
 
 LIMIT = 10_000_000
