@@ -14,17 +14,13 @@ the one place that decides it, by every page. Every import counts, also one
 deferred into a function: a deferred import that dodges a circle is the first
 thing to find.
 
-KNOWN_EXCEPTIONS lists the imports that break a rule today, each with the rule
-it breaks. Fixing one makes test_known_exceptions_still_happen fail until its
-line is removed, so the list only shrinks.
+Every rule holds with no exception: an import against one fails the suite.
 """
 
 import ast
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOORS = ["accounts", "catalog", "classification", "webhooks", "dashboard"]
@@ -46,9 +42,6 @@ READ_ONLY_THROUGH_SELECTORS = ["dashboard"]
 # Modules every app's pages may ask besides selectors: who may do what.
 POLICIES = ["accounts.roles"]
 NO_OTHER_MODELS = ["dashboard", "webhooks"]
-
-# (importing module, imported module or name): the rule it breaks today.
-KNOWN_EXCEPTIONS = {}
 
 
 @dataclass(frozen=True)
@@ -165,9 +158,7 @@ def _breaks(rule: str, imp: Import) -> bool:
 
 def _broken(rule: str) -> list[str]:
     return sorted(
-        f"{imp.module} imports {imp.target}"
-        for imp in IMPORTS
-        if _breaks(rule, imp) and (imp.module, imp.target) not in KNOWN_EXCEPTIONS
+        f"{imp.module} imports {imp.target}" for imp in IMPORTS if _breaks(rule, imp)
     )
 
 
@@ -204,16 +195,3 @@ def test_no_other_app_imports_the_dashboard():
     # The top floor: even pages do not compose it (the merchant's summary on
     # the product list is catalog's own selector).
     assert _broken("top") == []
-
-
-@pytest.mark.parametrize(("pair", "rule"), sorted(KNOWN_EXCEPTIONS.items()))
-def test_known_exceptions_still_happen(pair, rule):
-    module, target = pair
-    imp = next(
-        (i for i in IMPORTS if (i.module, i.target) == pair),
-        None,
-    )
-    assert imp is not None and _breaks(rule, imp), (
-        f"{module} no longer imports {target} against the {rule!r} rule: "
-        "remove it from KNOWN_EXCEPTIONS."
-    )
