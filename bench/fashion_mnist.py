@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from classification.ml.data import fashion_mnist_prepare
 from classification.ml.fashion import FashionConfig
+from classification.ml.fashion_data import fashion_mnist_prepare
 from classification.ml.fashion_training import fashion_mnist_train
 
 

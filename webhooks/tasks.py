@@ -1,10 +1,10 @@
-"""Celery tasks: thin adapters around webhook services."""
+"""Celery tasks: thin adapters around webhook deliveries."""
 
 import logging
 
 from celery import shared_task
 
-from webhooks import services
+from webhooks import deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +27,8 @@ def deliver_webhook(delivery_id: int, attempts: int | None = None) -> None:
     run in-process, in the web request that caused the event.
     """
     try:
-        services.delivery_attempt(delivery_id=delivery_id, attempts=attempts)
-    except services.DeliveryFailed as error:
+        deliveries.delivery_attempt(delivery_id=delivery_id, attempts=attempts)
+    except deliveries.DeliveryFailed as error:
         logger.info("delivery %s failed: %s", delivery_id, error)
 
 
@@ -41,7 +41,7 @@ def deliver_webhook(delivery_id: int, attempts: int | None = None) -> None:
 def retry_webhook_deliveries(self) -> int:
     """Queue an attempt for each delivery whose retry is due (periodic, by beat;
     service: deliveries_due_claim). Return how many were queued."""
-    due = services.deliveries_due_claim(limit=RETRY_BATCH)
+    due = deliveries.deliveries_due_claim(limit=RETRY_BATCH)
     for delivery_id, attempts in due:
         deliver_webhook.delay(delivery_id, attempts)
     if len(due) == RETRY_BATCH and not self.request.is_eager:

@@ -1,4 +1,4 @@
-"""Labelled image sets for training: folders, CSV manifests, Fashion-MNIST, splits.
+"""Labelled image sets for training: folders, CSV manifests, splits.
 
 A data set here is a list of :class:`Sample` (where to read an image, and its label
 name) plus the sorted class names. Images are not opened when a set is listed:
@@ -6,20 +6,12 @@ unreadable files are found, skipped and counted when their features are computed
 (see ``classification.ml.training``), so one bad file never stops a training.
 
 Given ``confine_to`` (a resolved folder), a set is read only from regular files
-inside that folder: a path is normalised as written and every part of it below the
-folder is looked at without following links, so ``../``, absolute paths elsewhere
-and symlinks (to files or folders) are refused, never read. Refusals are counted
-in one :class:`OutsideDataRoot` that names no path, so an answer never tells which
-files exist outside the folder.
+inside that folder; the checks are ``classification.ml.paths``'.
 """
 
 import csv
-import errno
-import gzip
 import io
 import os
-import shutil
-import stat
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,41 +19,24 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from torchvision.datasets import FashionMNIST
 from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes
 
+from classification.ml.paths import (
+    DataError,
+    OutsideDataRoot,
+    confine,
+    confined_folder,
+    open_nofollow,
+)
 from imaging.decode import decode_image
 from imaging.errors import ImageRejected
 
-FASHION_MNIST_FILES = (
-    "train-images-idx3-ubyte",
-    "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte",
-    "t10k-labels-idx1-ubyte",
-)
 # Extensions we read besides torchvision's list (HEIC is opened by pillow-heif,
 # which imaging.decode registers for uploads too).
 EXTENSIONS = tuple(sorted({*IMG_EXTENSIONS, ".heic", ".heif"}))
 # A training image may be as large as Pillow reads without calling it a
 # decompression bomb; uploads have their own, smaller limits.
 MAX_PIXELS = 2 * Image.MAX_IMAGE_PIXELS
-
-
-class DataError(ValueError):
-    """A data set cannot be read as asked (missing folder, no labels...)."""
-
-
-class OutsideDataRoot(DataError):
-    """Some of a set's files lie outside the folder training may read, or are
-    symlinks; the message counts them and names none."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        what = "file or folder is" if count == 1 else "files or folders are"
-        super().__init__(
-            f"{count} {what} outside the training data folder or symlinks; "
-            "training reads only regular files inside that folder"
-        )
 
 
 class UnreadableImage(ImageRejected):
@@ -71,37 +46,6 @@ class UnreadableImage(ImageRejected):
 
     def __init__(self, message: str, *, code: str = "cannot_open") -> None:
         super().__init__(code, message)
-
-
-def confine(path: str | Path, *, root: Path, folder: bool = False) -> Path | None:
-    """Return ``path`` as an absolute path inside ``root``, or None if it is missing.
-
-    Relative paths are read from ``root``, which must be resolved. The path is
-    normalised as written, and every part below ``root`` is looked at with
-    ``lstat``: a path outside ``root``, or through a symlink anywhere on the way,
-    raises OutsideDataRoot, and nothing beyond a symlink is ever looked at. The last
-    part must be a regular file (a folder when ``folder``), or None is returned:
-    a FIFO or a device is never opened.
-    """
-    try:
-        candidate = Path(os.path.normpath(root / path))
-    except (TypeError, ValueError) as error:
-        raise OutsideDataRoot(1) from error
-    if not candidate.is_relative_to(root):
-        raise OutsideDataRoot(1)
-    current = root  # resolved: no link left in it
-    for part in ("", *candidate.relative_to(root).parts):
-        current = current / part
-        try:
-            mode = os.lstat(current).st_mode
-        except ValueError as error:  # a NUL byte in the name
-            raise OutsideDataRoot(1) from error
-        except OSError:  # missing, or a folder we may not list
-            return None
-        if stat.S_ISLNK(mode):
-            raise OutsideDataRoot(1)
-    wanted = stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode)
-    return candidate if wanted else None
 
 
 @dataclass(frozen=True)
@@ -120,7 +64,7 @@ class ConfinedOpener:
         if path is None:
             raise UnreadableImage("cannot open: not a regular file, or missing")
         try:
-            stream = _open_nofollow(path)
+            stream = open_nofollow(path)
         except OutsideDataRoot:
             raise
         except DataError as error:
@@ -228,15 +172,8 @@ def _folder_set(root: Path, samples: list[Sample], skipped: list) -> LabelledSet
     )
 
 
-def _confined_folder(path: str | Path, root: Path) -> Path:
-    folder = confine(path, root=root, folder=True)
-    if folder is None:
-        raise DataError(f"{path} is not a folder")
-    return folder
-
-
 def _image_folder_confined(root: str | Path, confine_to: Path) -> LabelledSet:
-    folder = _confined_folder(root, confine_to)
+    folder = confined_folder(root, confine_to)
     opener = ConfinedOpener(confine_to)
     classes, refused = [], 0
     for entry in os.scandir(folder):
@@ -299,7 +236,7 @@ def csv_manifest(
 
         stream = labels_file.open("rb")
     else:
-        image_dir = _confined_folder(image_dir, confine_to)
+        image_dir = confined_folder(image_dir, confine_to)
         name = labels_file
         labels_file = confine(labels_file, root=confine_to)
         if labels_file is None:
@@ -309,7 +246,7 @@ def csv_manifest(
         def locate(path: Path) -> Path | None:
             return confine(path, root=confine_to)
 
-        stream = _open_nofollow(labels_file)
+        stream = open_nofollow(labels_file)
     folders = [image_dir, image_dir / "images"]
     samples, skipped, refused = [], [], 0
     with io.TextIOWrapper(stream, encoding="utf-8-sig", newline="") as text:
@@ -363,16 +300,6 @@ def csv_manifest(
     )
 
 
-def _open_nofollow(path: Path) -> io.BufferedReader:
-    try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise OutsideDataRoot(1) from error
-        raise DataError(f"cannot open {path}: {error.strerror}") from error
-    return os.fdopen(descriptor, "rb")
-
-
 def subset(data: LabelledSet, classes: Sequence[str]) -> LabelledSet:
     """Keep only the samples of ``classes`` (all of which must occur)."""
     wanted = set(classes)
@@ -422,62 +349,3 @@ def stratified_split(
         split["test"] += indices[n_val : n_val + n_test].tolist()
         split["train"] += indices[n_val + n_test :].tolist()
     return {name: sorted(indices) for name, indices in split.items()}
-
-
-def fashion_mnist_prepare(
-    source: str | Path, root: str | Path, *, confine_to: Path | None = None
-) -> Path:
-    """Put Fashion-MNIST's IDX files where torchvision reads them; return ``root``.
-
-    ``source`` holds the four standard files, gzipped or not; they are unpacked
-    into ``<root>/FashionMNIST/raw/`` (once: an unpacked file is kept). With
-    ``confine_to``, they are read only as regular files inside that folder.
-    """
-    if confine_to is not None:
-        fashion_mnist_check(source, confine_to=confine_to)
-    source, root = Path(source), Path(root)
-    raw = root / "FashionMNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for name in FASHION_MNIST_FILES:
-        target = raw / name
-        if target.is_file():
-            continue
-        plain, packed = source / name, source / f"{name}.gz"
-        partial = target.with_suffix(".partial")
-        if packed.is_file():
-            with gzip.open(packed, "rb") as src, partial.open("wb") as dst:
-                shutil.copyfileobj(src, dst)
-        elif plain.is_file():
-            shutil.copyfile(plain, partial)
-        else:
-            raise DataError(f"{source} has no {name}(.gz)")
-        partial.replace(target)
-    return root
-
-
-def fashion_mnist_check(source: str | Path, *, confine_to: Path) -> None:
-    """Raise OutsideDataRoot if Fashion-MNIST's files in ``source`` lie outside
-    ``confine_to`` or are symlinks, DataError if ``source`` is no folder there."""
-    folder = _confined_folder(source, confine_to)
-    refused = 0
-    for name in FASHION_MNIST_FILES:
-        for candidate in (name, f"{name}.gz"):
-            try:
-                confine(folder / candidate, root=confine_to)
-            except OutsideDataRoot:
-                refused += 1
-    if refused:
-        raise OutsideDataRoot(refused)
-
-
-def fashion_mnist_load(root: str | Path, *, train: bool) -> tuple:
-    """Return (images uint8 (N, 28, 28), labels int64 (N,), class names).
-
-    Read with torchvision's ``FashionMNIST`` from ``<root>/FashionMNIST/raw/``;
-    nothing is downloaded.
-    """
-    try:
-        dataset = FashionMNIST(str(root), train=train, download=False)
-    except RuntimeError as error:
-        raise DataError(f"Fashion-MNIST not found under {root}: {error}") from error
-    return dataset.data, dataset.targets, list(dataset.classes)

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from classification.ml.artifacts import FASHION_CNN
-from classification.ml.data import fashion_mnist_load, stratified_split
+from classification.ml.data import stratified_split
 from classification.ml.evaluation import summarise
 from classification.ml.fashion import (
     SIZE,
@@ -29,6 +29,7 @@ from classification.ml.fashion import (
     normalise,
     predict_logits,
 )
+from classification.ml.fashion_data import fashion_mnist_load
 from classification.ml.loop import (
     Checkpoint,
     Entry,
@@ -211,7 +212,7 @@ def fashion_mnist_train(
 ) -> FashionResult:
     """Train on Fashion-MNIST's training set and measure on its test set.
 
-    ``root`` holds ``FashionMNIST/raw/`` (see ``data.fashion_mnist_prepare``).
+    ``root`` holds ``FashionMNIST/raw/`` (see ``fashion_data.fashion_mnist_prepare``).
     ``val_size`` training images, stratified with ``seed``, are held out: the
     temperature and the review thresholds are chosen on them; the official test
     set is measured last and only once. ``training_seconds`` counts the training

@@ -122,7 +122,7 @@ def test_a_picture_over_the_decoded_size_limit_is_413(merchant_api, product, set
 def test_a_large_16_bit_grayscale_png_is_decoded_once_per_request(
     merchant_api, product, monkeypatch
 ):
-    from catalog import services
+    from catalog.services import images as services
 
     decodes = []
     real_decode = services.decode_image

@@ -19,15 +19,14 @@ from classification.services.reviews import prediction_review
 from tests.catalog.factories import ProductFactory, upload
 from tests.classification import queue_data
 from tests.images import photo_jpeg
-from webhooks.models import Delivery, Event
-from webhooks.services import (
+from webhooks.deliveries import (
     MAX_ATTEMPTS,
     DeliveryFailed,
     deliveries_due_claim,
     delivery_attempt,
-    event_emit,
-    webhook_create,
 )
+from webhooks.models import Delivery, Event
+from webhooks.services import event_emit, webhook_create
 from webhooks.tasks import retry_webhook_deliveries
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
@@ -304,14 +303,14 @@ def test_private_addresses_are_refused_unless_allowed(merchant, settings):
 def test_a_pinned_delivery_connects_to_the_checked_address_keeping_the_host_name(
     receiver,
 ):
-    from webhooks.services import _opener
+    from webhooks.addresses import opener
 
     port = urlsplit(receiver.url).port
     request = urllib.request.Request(
         f"http://hooks.example:{port}/hook", data=b"{}", method="POST"
     )
     # The first address does not answer: the next one is tried.
-    with _opener(["127.0.0.2", "127.0.0.1"]).open(request, timeout=5) as answer:
+    with opener(["127.0.0.2", "127.0.0.1"]).open(request, timeout=5) as answer:
         assert answer.status == 200
     assert receiver.received[0]["headers"]["Host"] == f"hooks.example:{port}"
 

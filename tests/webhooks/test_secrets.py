@@ -5,8 +5,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from tests.api.conftest import assert_error
+from webhooks.deliveries import signature
 from webhooks.models import Webhook
-from webhooks.services import WebhookError, signature, webhook_create
+from webhooks.services import WebhookError, webhook_create
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 HOOK = "http://127.0.0.1:9/hook"

@@ -62,12 +62,8 @@ def training_data_confine(*, params: TrainingParams, root: Path) -> TrainingPara
     every sample it lists is a regular file inside ``root``, reached without
     symlinks; raise TrainingError otherwise.
     """
-    from classification.ml.data import (
-        DataError,
-        OutsideDataRoot,
-        confine,
-        fashion_mnist_check,
-    )
+    from classification.ml.fashion_data import fashion_mnist_check
+    from classification.ml.paths import DataError, OutsideDataRoot, confine
 
     found = {}
     for key in ("data", "val_data", "labels"):
@@ -185,7 +181,10 @@ def fashion_mnist_staged(
 ) -> Iterator[tuple[str, list[str]]]:
     """Copy Fashion-MNIST's files into a temporary folder, in the layout
     torchvision reads; yield (that folder, the class names)."""
-    from classification.ml.data import fashion_mnist_load, fashion_mnist_prepare
+    from classification.ml.fashion_data import (
+        fashion_mnist_load,
+        fashion_mnist_prepare,
+    )
 
     with tempfile.TemporaryDirectory(prefix="vitrine-fmnist-") as root:
         fashion_mnist_prepare(source, root, confine_to=data_root)

@@ -13,12 +13,11 @@ from classification.ml.data import (
     DataError,
     UnreadableImage,
     csv_manifest,
-    fashion_mnist_load,
-    fashion_mnist_prepare,
     image_folder,
     open_rgb,
     stratified_split,
 )
+from classification.ml.fashion_data import fashion_mnist_load, fashion_mnist_prepare
 from imaging.decode import decode_image
 from imaging.errors import ImageRejected
 from tests.classification.synthetic import shapes_folder

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from webhooks.deliveries import DeliveryFailed, deliveries_due_claim, delivery_attempt
 from webhooks.models import Delivery
-from webhooks.services import DeliveryFailed, deliveries_due_claim, delivery_attempt
 
 # Claimed at a time: few enough that each is attempted well within its lease.
 BATCH = 10

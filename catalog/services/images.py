@@ -1,18 +1,14 @@
-"""Writes for the catalog: products and their images.
+"""Writes for product images: checked once, stored under per-merchant keys.
 
-Catalog is a lower floor: it imports no app above it. Its writes store and
-return what they did (an image and whether it is new; a product and whether its
-category changed); what classification does about it is classification's to
-start (classification.services.intake), so that pages and the API call that
-module's image_upload, images_store and product_update.
+An upload is read and decoded once (image_prepare), then stored (images_store)
+under a lock on its bytes, so that two uploads of one file, or an upload racing
+a delete, never leave a row without its file or a file without its row.
 """
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -21,129 +17,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.models import Merchant, User
-from catalog.models import (
-    Category,
-    CategorySource,
-    ImageStatus,
-    Product,
-    ProductImage,
-    image_storage_keys,
-)
-from config.errors import Conflict, InvalidInput
+from accounts.models import User
+from catalog.models import ImageStatus, Product, ProductImage, image_storage_keys
 from imaging.decode import decode_image
 from imaging.errors import ImageRejected
 from imaging.resize import make_thumbnail, perceptual_hash, shrink
 
 logger = logging.getLogger(__name__)
-
-
-class ProductError(Conflict):
-    """A product could not be written as asked: its SKU is taken."""
-
-    field = "sku"
-
-
-@contextmanager
-def _unique(conflict: Exception) -> Iterator[None]:
-    """Run the block in a savepoint; raise ``conflict`` if it breaks a unique
-    constraint (the savepoint keeps an outer transaction usable)."""
-    try:
-        with transaction.atomic():
-            yield
-    except IntegrityError as error:
-        raise conflict from error
-
-
-def product_create(
-    *,
-    merchant: Merchant,
-    sku: str,
-    name: str,
-    description: str = "",
-    price: Decimal | None = None,
-    category: Category | None = None,
-) -> Product:
-    """Create a product; a category given here is the merchant's own choice."""
-    product = Product(
-        merchant=merchant,
-        sku=sku.strip(),
-        name=name.strip(),
-        description=description,
-        price=price,
-        category=category,
-        category_source=CategorySource.MERCHANT if category else "",
-    )
-    with _unique(ProductError(f"A product with SKU {product.sku!r} already exists.")):
-        product.save()
-    return product
-
-
-def product_update(*, product: Product, **fields) -> tuple[Product, bool]:
-    """Update the given fields; changing the category makes it the merchant's.
-
-    Return the product and whether its category changed (compared with what is
-    stored, which classification's intake then reassesses).
-    """
-    allowed = {"sku", "name", "description", "price", "category"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ProductError(f"Unknown product fields: {', '.join(sorted(unknown))}")
-    # Compare with what is stored: a bound ModelForm has already set the field.
-    stored_category_id = (
-        Product.objects.filter(pk=product.pk)
-        .values_list("category_id", flat=True)
-        .get()
-    )
-    new_category = fields.get("category", product.category)
-    category_changed = (
-        "category" in fields and getattr(new_category, "pk", None) != stored_category_id
-    )
-    if category_changed:
-        product.category_source = CategorySource.MERCHANT if fields["category"] else ""
-    for field, value in fields.items():
-        setattr(product, field, value.strip() if field in ("sku", "name") else value)
-    with _unique(ProductError(f"A product with SKU {product.sku!r} already exists.")):
-        product.save()
-    return product, category_changed
-
-
-def product_set_category(
-    *, product: Product, category: Category, source: CategorySource
-) -> None:
-    """Set the category and remember who chose it."""
-    Product.objects.filter(pk=product.pk).update(
-        category=category, category_source=source, updated_at=timezone.now()
-    )
-    product.category, product.category_source = category, source
-
-
-def products_set_categories(
-    *, categories: dict[int, int], source: CategorySource
-) -> None:
-    """Set many products' categories (product id -> category id) in one query."""
-    now = timezone.now()
-    Product.objects.bulk_update(
-        [
-            Product(
-                pk=product_id,
-                category_id=category_id,
-                category_source=source,
-                updated_at=now,
-            )
-            for product_id, category_id in categories.items()
-        ],
-        ["category", "category_source", "updated_at"],
-    )
-
-
-def product_delete(*, product: Product) -> None:
-    """Delete a product with its images, and stored files no one else uses."""
-    stored = list(
-        product.images.values_list("merchant_id", "sha256", "file", "thumbnail")
-    )
-    product.delete()
-    transaction.on_commit(lambda: _files_release(stored))
 
 
 @dataclass(frozen=True)
@@ -320,7 +200,7 @@ def image_delete(*, image: ProductImage) -> None:
     """Delete one image, and its stored files if no other image uses them."""
     stored = [(image.merchant_id, image.sha256, image.file.name, image.thumbnail.name)]
     image.delete()
-    transaction.on_commit(lambda: _files_release(stored))
+    transaction.on_commit(lambda: files_release(stored))
 
 
 def _image_for_bytes(
@@ -358,7 +238,7 @@ def _store(key: str, data: bytes) -> None:
     default_storage.save(key, ContentFile(data))
 
 
-def _files_release(stored: Iterable[tuple[int, str, str, str]]) -> None:
+def files_release(stored: Iterable[tuple[int, str, str, str]]) -> None:
     """Delete the stored files of deleted images that no image uses any more.
 
     Each check runs under the lock uploads of the same bytes hold until they
@@ -375,81 +255,6 @@ def _files_release(stored: Iterable[tuple[int, str, str, str]]) -> None:
                 )
                 if not in_use:
                     default_storage.delete(key)
-
-
-# --- Categories (staff) -------------------------------------------------------
-
-
-class CategoryError(InvalidInput):
-    """A category could not be written as asked."""
-
-
-class CategoryConflict(Conflict, CategoryError):
-    """The write conflicts with other categories (a slug in use, children)."""
-
-
-def category_create(
-    *,
-    name: str,
-    slug: str = "",
-    parent: Category | None = None,
-    description: str = "",
-    auto_accept_threshold: float | None = None,
-) -> Category:
-    """Add a node to the taxonomy; the slug defaults to the slugified name."""
-    from django.utils.text import slugify
-
-    category = Category(
-        name=name.strip(),
-        slug=(slug or slugify(name)).strip(),
-        parent=parent,
-        description=description,
-        auto_accept_threshold=settings.VITRINE_DEFAULT_THRESHOLD
-        if auto_accept_threshold is None
-        else auto_accept_threshold,
-    )
-    if not category.slug:
-        raise CategoryError("The category needs a name or slug with letters in it.")
-    with _unique(
-        CategoryConflict(f"A category with slug {category.slug!r} already exists.")
-    ):
-        category.save()
-    return category
-
-
-def category_update(*, category: Category, **fields) -> Category:
-    """Update the given fields; a parent may not be the category or its descendant."""
-    allowed = {"name", "slug", "parent", "description", "auto_accept_threshold"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise CategoryError(f"Unknown category fields: {', '.join(sorted(unknown))}")
-    parent = fields.get("parent")
-    seen = set()
-    while parent is not None and parent.pk not in seen:
-        if parent.pk == category.pk:
-            raise CategoryError("A category cannot be its own ancestor.")
-        seen.add(parent.pk)
-        parent = parent.parent
-    if "slug" in fields and not fields["slug"].strip():
-        from django.utils.text import slugify
-
-        fields["slug"] = slugify(fields.get("name", category.name))
-        if not fields["slug"]:
-            raise CategoryError("The category needs a slug with letters in it.")
-    for field, value in fields.items():
-        setattr(category, field, value.strip() if field in ("name", "slug") else value)
-    with _unique(
-        CategoryConflict(f"A category with slug {category.slug!r} already exists.")
-    ):
-        category.save()
-    return category
-
-
-def category_delete(*, category: Category) -> None:
-    """Delete a category with no children; its products become uncategorised."""
-    if category.children.exists():
-        raise CategoryConflict("The category has sub-categories; move or delete them.")
-    category.delete()
 
 
 def upload_read(*, upload: UploadedFile) -> bytes:
