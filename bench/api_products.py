@@ -31,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from tests.services import project_env  # noqa: E402
 
 SEED = """
 import random
@@ -107,13 +110,7 @@ def scratch_database(server: str):
 
 
 def environment(database_url: str, media: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "AWS_", "VITRINE_"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
+    return project_env(
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
@@ -124,7 +121,6 @@ def environment(database_url: str, media: str) -> dict[str, str]:
         VITRINE_API_RATE_MERCHANT="100000000/minute",
         LOG_LEVEL="WARNING",
     )
-    return env
 
 
 def manage(*args: str, env: dict[str, str]) -> str:

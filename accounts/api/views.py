@@ -4,13 +4,16 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import lockout, selectors, services
 from accounts.api import schema  # noqa: F401  (registers the token scheme)
-from accounts.api.permissions import request_merchant
+from accounts.api.permissions import (
+    merchant_for_create,
+    request_merchant,
+)
 from accounts.api.serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
@@ -229,17 +232,13 @@ class MemberViewSet(
         data = MemberCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        chosen = fields.pop("merchant", None)
-        own = request_merchant(request, self)
-        if own is None and chosen is None:
-            raise ValidationError(
-                {"merchant": ["A platform admin must name the merchant."]}
-            )
-        if own is not None and chosen is not None and chosen.pk != own.pk:
-            raise ValidationError(
-                {"merchant": ["An owner can only add members to their merchant."]}
-            )
-        membership = services.member_add(merchant=own or chosen, **fields)
+        merchant = merchant_for_create(
+            request,
+            self,
+            chosen=fields.pop("merchant", None),
+            foreign="An owner can only add members to their merchant.",
+        )
+        membership = services.member_add(merchant=merchant, **fields)
         return Response(
             MemberSerializer(membership).data, status=status.HTTP_201_CREATED
         )

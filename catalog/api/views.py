@@ -5,11 +5,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from accounts.api.permissions import request_merchant
+from accounts.api.permissions import (
+    merchant_for_create,
+    merchant_unchanged,
+    request_merchant,
+)
 from accounts.roles import Capability, user_can
 from catalog import selectors, services
 from catalog.api.filters import CategoryFilter, ImageFilter, ProductFilter
@@ -179,27 +182,15 @@ class ProductViewSet(viewsets.ModelViewSet):
         data = ProductInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        merchant = self._merchant_for_create(fields.pop("merchant", None))
+        merchant = merchant_for_create(
+            request,
+            self,
+            chosen=fields.pop("merchant", None),
+            foreign="A merchant can only create its own products.",
+            missing="A platform admin must name the merchant of the product.",
+        )
         product = services.product_create(merchant=merchant, **fields)
         return self._answer(product, status.HTTP_201_CREATED)
-
-    def _merchant_for_create(self, chosen):
-        own = request_merchant(self.request, self)
-        if own is None:  # a platform admin
-            if chosen is None:
-                raise ValidationError(
-                    {
-                        "merchant": [
-                            "A platform admin must name the merchant of the product."
-                        ]
-                    }
-                )
-            return chosen
-        if chosen is not None and chosen.pk != own.pk:
-            raise ValidationError(
-                {"merchant": ["A merchant can only create its own products."]}
-            )
-        return own
 
     def update(self, request, *args, **kwargs):
         product = self.get_object()
@@ -208,11 +199,11 @@ class ProductViewSet(viewsets.ModelViewSet):
         )
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        merchant = fields.pop("merchant", None)
-        if merchant is not None and merchant.pk != product.merchant_id:
-            raise ValidationError(
-                {"merchant": ["A product cannot move to another merchant."]}
-            )
+        merchant_unchanged(
+            chosen=fields.pop("merchant", None),
+            current_id=product.merchant_id,
+            message="A product cannot move to another merchant.",
+        )
         product = intake.product_update(product=product, **fields)
         return self._answer(product)
 

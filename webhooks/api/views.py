@@ -4,10 +4,13 @@ from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.api.permissions import request_merchant
+from accounts.api.permissions import (
+    merchant_for_create,
+    merchant_unchanged,
+    request_merchant,
+)
 from accounts.roles import Capability
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from webhooks import selectors, services
@@ -90,18 +93,14 @@ class WebhookViewSet(viewsets.ModelViewSet):
         data = WebhookInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        chosen = fields.pop("merchant", None)
-        own = request_merchant(request, self)
-        if own is None and chosen is None:
-            raise ValidationError(
-                {"merchant": ["A platform admin must name the merchant."]}
-            )
-        if own is not None and chosen is not None and chosen.pk != own.pk:
-            raise ValidationError(
-                {"merchant": ["A merchant can only add its own webhooks."]}
-            )
+        merchant = merchant_for_create(
+            request,
+            self,
+            chosen=fields.pop("merchant", None),
+            foreign="A merchant can only add its own webhooks.",
+        )
         webhook = services.webhook_create(
-            merchant=own or chosen, user=request.user, **fields
+            merchant=merchant, user=request.user, **fields
         )
         return _with_secret(webhook, status.HTTP_201_CREATED)
 
@@ -112,11 +111,11 @@ class WebhookViewSet(viewsets.ModelViewSet):
         )
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        chosen = fields.pop("merchant", None)
-        if chosen is not None and chosen.pk != webhook.merchant_id:
-            raise ValidationError(
-                {"merchant": ["A webhook cannot move to another merchant."]}
-            )
+        merchant_unchanged(
+            chosen=fields.pop("merchant", None),
+            current_id=webhook.merchant_id,
+            message="A webhook cannot move to another merchant.",
+        )
         webhook = services.webhook_update(webhook=webhook, **fields)
         return Response(WebhookSerializer(webhook).data)
 
