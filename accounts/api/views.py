@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 from accounts import lockout, selectors, services
 from accounts.api import schema  # noqa: F401  (registers the token scheme)
 from accounts.api.permissions import (
+    MerchantScoped,
     merchant_for_create,
-    request_merchant,
 )
 from accounts.api.serializers import (
     ApiTokenCreatedSerializer,
@@ -27,7 +27,7 @@ from accounts.api.serializers import (
 )
 from accounts.models import ApiToken, Membership, Merchant
 from accounts.roles import Capability, Role, user_can, user_roles
-from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent, validated
 
 
 class TokenCreateView(APIView):
@@ -57,13 +57,12 @@ class TokenCreateView(APIView):
         "the token expires (`expires_at`).",
     )
     def post(self, request):
-        data = TokenCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(TokenCreateInputSerializer, request)
         # The DRF request, whose parsed body the lockout reads the username from.
         user = authenticate(
             request,
-            username=data.validated_data["username"],
-            password=data.validated_data["password"],
+            username=data["username"],
+            password=data["password"],
         )
         if lockout.is_locked_out(request):
             seconds = lockout.retry_after_seconds(request)
@@ -73,9 +72,7 @@ class TokenCreateView(APIView):
         if user is None or not user.is_active:
             raise AuthenticationFailed("Wrong username or password.")
         lockout.sign_in_succeeded(request=request, user=user)
-        token, key = services.api_token_create(
-            user=user, name=data.validated_data["name"]
-        )
+        token, key = services.api_token_create(user=user, name=data["name"])
         token.key = key
         return Response(
             ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED
@@ -200,12 +197,16 @@ class MerchantViewSet(viewsets.ReadOnlyModelViewSet):
 )
 @extend_schema(tags=["members"])
 class MemberViewSet(
+    MerchantScoped,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
     serializer_class = MemberSerializer
+    model = Membership
+    scoped_list = selectors.member_list
+    scoped_get = selectors.member_get
     capabilities = {
         action: Capability.MEMBER_MANAGE
         for action in ("list", "retrieve", "create", "partial_update", "destroy")
@@ -215,23 +216,11 @@ class MemberViewSet(
     filterset_fields: list = []
     extra_error_codes = (409,)
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return Membership.objects.none()
-        return selectors.member_list(merchant=request_merchant(self.request, self))
-
-    def get_object(self):
-        return selectors.member_get(
-            merchant=request_merchant(self.request, self), pk=self.kwargs["pk"]
-        )
-
     def create(self, request, *args, **kwargs):
         return idempotent(request, lambda: self._create(request))
 
     def _create(self, request):
-        data = MemberCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = validated(MemberCreateInputSerializer, request)
         merchant = merchant_for_create(
             request,
             self,
@@ -245,10 +234,9 @@ class MemberViewSet(
 
     def partial_update(self, request, *args, **kwargs):
         membership = self.get_object()
-        data = MemberUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(MemberUpdateInputSerializer, request)
         membership = services.member_role_change(
-            membership=membership, role=data.validated_data["role"]
+            membership=membership, role=data["role"]
         )
         return Response(MemberSerializer(membership).data)
 

@@ -7,12 +7,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.permissions import (
+    MerchantScoped,
     merchant_for_create,
     merchant_unchanged,
-    request_merchant,
 )
 from accounts.roles import Capability
-from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from config.api import idempotent, validated, write_schemas
 from webhooks import selectors, services
 from webhooks.api.filters import WebhookFilter
 from webhooks.api.serializers import (
@@ -36,8 +36,11 @@ def _with_secret(webhook: Webhook, code: int) -> Response:
         description="Owners: the merchant's webhooks (platform admins: all)."
     ),
     retrieve=extend_schema(description="One webhook (its secret is not shown)."),
-    create=extend_schema(
-        description="Subscribe a URL to events. The answer holds the signing "
+    **write_schemas(
+        request=WebhookInputSerializer,
+        response=WebhookSerializer,
+        created=WebhookCreatedSerializer,
+        create="Subscribe a URL to events. The answer holds the signing "
         "secret, shown only this once. Each delivery is a POST of JSON signed "
         "in `X-Vitrine-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "
         '"<t>.<body>" with the secret>`; a delivery not answered 2xx is retried '
@@ -45,19 +48,15 @@ def _with_secret(webhook: Webhook, code: int) -> Response:
         "hour). A retry with the same `Idempotency-Key` answers the webhook "
         "without its secret (header `Idempotent-Withheld: secret`): rotate it "
         "to get a new one.",
-        request=WebhookInputSerializer,
-        responses={201: WebhookCreatedSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-    ),
-    update=extend_schema(request=WebhookInputSerializer, responses=WebhookSerializer),
-    partial_update=extend_schema(
-        request=WebhookInputSerializer, responses=WebhookSerializer
     ),
     destroy=extend_schema(description="Delete the webhook and its delivery log."),
 )
 @extend_schema(tags=["webhooks"])
-class WebhookViewSet(viewsets.ModelViewSet):
+class WebhookViewSet(MerchantScoped, viewsets.ModelViewSet):
     serializer_class = WebhookSerializer
+    model = Webhook
+    scoped_list = selectors.webhook_list
+    scoped_get = selectors.webhook_get
     capabilities = {
         action: Capability.WEBHOOK_MANAGE
         for action in (
@@ -74,25 +73,13 @@ class WebhookViewSet(viewsets.ModelViewSet):
     filterset_class = WebhookFilter
     ordering_fields = ["created_at"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return Webhook.objects.none()
-        return selectors.webhook_list(merchant=request_merchant(self.request, self))
-
-    def get_object(self):
-        return selectors.webhook_get(
-            merchant=request_merchant(self.request, self), pk=self.kwargs["pk"]
-        )
-
     def create(self, request, *args, **kwargs):
         return idempotent(
             request, lambda: self._create(request), secret_fields=("secret",)
         )
 
     def _create(self, request):
-        data = WebhookInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        fields = validated(WebhookInputSerializer, request)
         merchant = merchant_for_create(
             request,
             self,
@@ -106,11 +93,9 @@ class WebhookViewSet(viewsets.ModelViewSet):
 
     def update(self, request, *args, **kwargs):
         webhook = self.get_object()
-        data = WebhookInputSerializer(
-            data=request.data, partial=kwargs.get("partial", False)
+        fields = validated(
+            WebhookInputSerializer, request, partial=kwargs.get("partial", False)
         )
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
         merchant_unchanged(
             chosen=fields.pop("merchant", None),
             current_id=webhook.merchant_id,
