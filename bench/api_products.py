@@ -31,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from tests.services import manage, project_env  # noqa: E402
 
 SEED = """
 import random
@@ -107,13 +110,7 @@ def scratch_database(server: str):
 
 
 def environment(database_url: str, media: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "CELERY_", "AWS_", "VITRINE_"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
+    return project_env(
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
@@ -124,21 +121,6 @@ def environment(database_url: str, media: str) -> dict[str, str]:
         VITRINE_API_RATE_MERCHANT="100000000/minute",
         LOG_LEVEL="WARNING",
     )
-    return env
-
-
-def manage(*args: str, env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [str(BIN / "python"), "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if result.returncode:
-        raise SystemExit(f"manage.py {args[0]} failed:\n{result.stderr}")
-    return result.stdout
 
 
 def wait_for(url_port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -255,9 +237,13 @@ def main() -> None:
     with scratch_database(args.postgres) as database_url:
         env = environment(database_url, media)
         print(f"migrating a scratch database; seeding {args.products} products")
-        manage("migrate", "--noinput", env=env)
+        manage("migrate", "--noinput", env=env, timeout=600)
         seeded = manage(
-            "shell", "-c", SEED.replace("__COUNT__", str(args.products)), env=env
+            "shell",
+            "-c",
+            SEED.replace("__COUNT__", str(args.products)),
+            env=env,
+            timeout=600,
         )
         token = re.search(r"^TOKEN (\S+)$", seeded, re.M).group(1)
         port = free_port()

@@ -12,7 +12,8 @@ from collections.abc import Collection
 
 from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -94,6 +95,48 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 # --- Idempotent creates -------------------------------------------------------
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+def read_only_slug(slug_field: str) -> serializers.SlugRelatedField:
+    """A related object shown by one of its fields (``null`` when there is none)."""
+    return serializers.SlugRelatedField(
+        slug_field=slug_field, read_only=True, allow_null=True
+    )
+
+
+def validated(serializer_class, request: Request, *, partial: bool = False) -> dict:
+    """The request's body as ``serializer_class`` validates it; a 400 otherwise."""
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def write_schemas(
+    *,
+    request,
+    response,
+    created=None,
+    create: str | None = None,
+    update: str | None = None,
+    partial_update: str | None = None,
+) -> dict:
+    """The schemas of a viewset's create, update and partial_update, for
+    ``extend_schema_view``: ``request`` in, ``response`` out (``created`` for a
+    create, when it answers more); a create takes an Idempotency-Key."""
+    return {
+        "create": extend_schema(
+            description=create,
+            request=request,
+            responses={201: created or response},
+            parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        ),
+        "update": extend_schema(
+            description=update, request=request, responses=response
+        ),
+        "partial_update": extend_schema(
+            description=partial_update, request=request, responses=response
+        ),
+    }
 
 
 def request_fingerprint(request: Request) -> str:

@@ -34,6 +34,14 @@ def merchant_client(client, merchant_user):
 
 
 @pytest.fixture
+def merchant_api(merchant_user):
+    """An API client holding a token of the merchant's owner."""
+    from tests.api.conftest import token_client
+
+    return token_client(merchant_user)
+
+
+@pytest.fixture
 def other_membership(db):
     return MembershipFactory()
 

@@ -296,3 +296,16 @@ def web_server_args(port: int) -> list[str]:
         "--timeout=120",
         "--access-logfile=-",
     ]
+
+
+@contextmanager
+def web_and_worker(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A Celery worker and the web server for the block; yields the site's address
+    (once it answers) and the worker's process."""
+    port = free_port()
+    with (
+        running(celery_worker_args(), env=env, log_name="worker.log") as worker,
+        running(web_server_args(port), env=env, log_name="web.log") as web,
+    ):
+        wait_for_port(port, timeout=60, proc=web)
+        yield f"http://127.0.0.1:{port}", worker

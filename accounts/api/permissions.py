@@ -6,7 +6,10 @@ views) mapped to a :class:`~accounts.roles.Capability`. An action missing from
 the map is refused, so a new action cannot ship unguarded.
 """
 
+from collections.abc import Callable
+
 from rest_framework import permissions
+from rest_framework.exceptions import ValidationError
 
 from accounts.models import Merchant
 from accounts.roles import (
@@ -38,6 +41,57 @@ def request_merchant(request, view) -> Merchant | None:
     Raise PermissionDenied when the caller's roles do not hold the capability.
     """
     return merchant_scope(request.user, view_capability(view, request.method))
+
+
+def merchant_for_create(
+    request,
+    view,
+    *,
+    chosen: Merchant | None,
+    foreign: str,
+    missing: str = "A platform admin must name the merchant.",
+) -> Merchant:
+    """The merchant a new object belongs to: the caller's own, or the one a
+    platform admin names (``missing`` when they name none). A merchant's member
+    naming another merchant is refused with ``foreign``.
+    """
+    own = request_merchant(request, view)
+    if own is None:  # a platform admin
+        if chosen is None:
+            raise ValidationError({"merchant": [missing]})
+        return chosen
+    if chosen is not None and chosen.pk != own.pk:
+        raise ValidationError({"merchant": [foreign]})
+    return own
+
+
+def merchant_unchanged(
+    *, chosen: Merchant | None, current_id: int, message: str
+) -> None:
+    """Refuse an update that names a merchant other than the object's own."""
+    if chosen is not None and chosen.pk != current_id:
+        raise ValidationError({"merchant": [message]})
+
+
+# A viewset over the rows of the caller's merchant (every merchant's for a platform
+# admin), read by the selectors it names: ``scoped_list(merchant=)`` and
+# ``scoped_get(merchant=, pk=)``; ``model`` answers schema generation, which has no
+# caller. A comment, not a docstring: the API schema would take a docstring for the
+# description of each view that has none of its own.
+class MerchantScoped:
+    model: type
+    scoped_list: Callable
+    scoped_get: Callable
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return self.model.objects.none()
+        return type(self).scoped_list(merchant=request_merchant(self.request, self))
+
+    def get_object(self):
+        return type(self).scoped_get(
+            merchant=request_merchant(self.request, self), pk=self.kwargs["pk"]
+        )
 
 
 class HasCapability(permissions.BasePermission):

@@ -4,13 +4,16 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import lockout, selectors, services
 from accounts.api import schema  # noqa: F401  (registers the token scheme)
-from accounts.api.permissions import request_merchant
+from accounts.api.permissions import (
+    MerchantScoped,
+    merchant_for_create,
+)
 from accounts.api.serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
@@ -24,7 +27,7 @@ from accounts.api.serializers import (
 )
 from accounts.models import ApiToken, Membership, Merchant
 from accounts.roles import Capability, Role, user_can, user_roles
-from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent, validated
 
 
 class TokenCreateView(APIView):
@@ -54,13 +57,12 @@ class TokenCreateView(APIView):
         "the token expires (`expires_at`).",
     )
     def post(self, request):
-        data = TokenCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(TokenCreateInputSerializer, request)
         # The DRF request, whose parsed body the lockout reads the username from.
         user = authenticate(
             request,
-            username=data.validated_data["username"],
-            password=data.validated_data["password"],
+            username=data["username"],
+            password=data["password"],
         )
         if lockout.is_locked_out(request):
             seconds = lockout.retry_after_seconds(request)
@@ -70,9 +72,7 @@ class TokenCreateView(APIView):
         if user is None or not user.is_active:
             raise AuthenticationFailed("Wrong username or password.")
         lockout.sign_in_succeeded(request=request, user=user)
-        token, key = services.api_token_create(
-            user=user, name=data.validated_data["name"]
-        )
+        token, key = services.api_token_create(user=user, name=data["name"])
         token.key = key
         return Response(
             ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED
@@ -197,12 +197,16 @@ class MerchantViewSet(viewsets.ReadOnlyModelViewSet):
 )
 @extend_schema(tags=["members"])
 class MemberViewSet(
+    MerchantScoped,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
     serializer_class = MemberSerializer
+    model = Membership
+    scoped_list = selectors.member_list
+    scoped_get = selectors.member_get
     capabilities = {
         action: Capability.MEMBER_MANAGE
         for action in ("list", "retrieve", "create", "partial_update", "destroy")
@@ -212,44 +216,27 @@ class MemberViewSet(
     filterset_fields: list = []
     extra_error_codes = (409,)
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return Membership.objects.none()
-        return selectors.member_list(merchant=request_merchant(self.request, self))
-
-    def get_object(self):
-        return selectors.member_get(
-            merchant=request_merchant(self.request, self), pk=self.kwargs["pk"]
-        )
-
     def create(self, request, *args, **kwargs):
         return idempotent(request, lambda: self._create(request))
 
     def _create(self, request):
-        data = MemberCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        chosen = fields.pop("merchant", None)
-        own = request_merchant(request, self)
-        if own is None and chosen is None:
-            raise ValidationError(
-                {"merchant": ["A platform admin must name the merchant."]}
-            )
-        if own is not None and chosen is not None and chosen.pk != own.pk:
-            raise ValidationError(
-                {"merchant": ["An owner can only add members to their merchant."]}
-            )
-        membership = services.member_add(merchant=own or chosen, **fields)
+        fields = validated(MemberCreateInputSerializer, request)
+        merchant = merchant_for_create(
+            request,
+            self,
+            chosen=fields.pop("merchant", None),
+            foreign="An owner can only add members to their merchant.",
+        )
+        membership = services.member_add(merchant=merchant, **fields)
         return Response(
             MemberSerializer(membership).data, status=status.HTTP_201_CREATED
         )
 
     def partial_update(self, request, *args, **kwargs):
         membership = self.get_object()
-        data = MemberUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(MemberUpdateInputSerializer, request)
         membership = services.member_role_change(
-            membership=membership, role=data.validated_data["role"]
+            membership=membership, role=data["role"]
         )
         return Response(MemberSerializer(membership).data)
 

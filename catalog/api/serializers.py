@@ -20,6 +20,7 @@ from catalog.models import (
     ProductImage,
 )
 from catalog.selectors import category_list
+from config.api import read_only_slug
 from config.fields import IdRelatedField
 
 # --- Categories ---------------------------------------------------------------
@@ -43,9 +44,7 @@ class StrictSlugRelatedField(serializers.SlugRelatedField):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, allow_null=True
-    )
+    parent = read_only_slug("slug")
 
     class Meta:
         model = Category
@@ -97,9 +96,7 @@ class ProductImageSummarySerializer(serializers.ModelSerializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, allow_null=True
-    )
+    category = read_only_slug("slug")
     category_source = serializers.ChoiceField(
         choices=CategorySource.choices,
         allow_blank=True,

@@ -5,11 +5,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from accounts.api.permissions import request_merchant
+from accounts.api.permissions import (
+    MerchantScoped,
+    merchant_for_create,
+    merchant_unchanged,
+    request_merchant,
+)
 from accounts.roles import Capability, user_can
 from catalog import selectors, services
 from catalog.api.filters import CategoryFilter, ImageFilter, ProductFilter
@@ -28,7 +32,7 @@ from catalog.models import Product, ProductImage
 from catalog.views import stored_file_response
 from classification import selectors as classification_selectors
 from classification.services import intake
-from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent, validated, write_schemas
 from imaging.errors import ImageRejected
 
 # --- Categories ---------------------------------------------------------------
@@ -37,21 +41,12 @@ from imaging.errors import ImageRejected
 @extend_schema_view(
     list=extend_schema(description="The taxonomy; anyone may read it."),
     retrieve=extend_schema(description="One category; anyone may read it."),
-    create=extend_schema(
-        description="Platform admins: add a category.",
+    **write_schemas(
         request=CategoryInputSerializer,
-        responses={201: CategorySerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-    ),
-    update=extend_schema(
-        description="Platform admins: replace a category's fields.",
-        request=CategoryInputSerializer,
-        responses=CategorySerializer,
-    ),
-    partial_update=extend_schema(
-        description="Platform admins: change some of a category's fields.",
-        request=CategoryInputSerializer,
-        responses=CategorySerializer,
+        response=CategorySerializer,
+        create="Platform admins: add a category.",
+        update="Platform admins: replace a category's fields.",
+        partial_update="Platform admins: change some of a category's fields.",
     ),
     destroy=extend_schema(
         description="Platform admins: delete a category without sub-categories (409 "
@@ -83,9 +78,8 @@ class CategoryViewSet(viewsets.ModelViewSet):
         return idempotent(request, lambda: self._create(request))
 
     def _create(self, request):
-        data = CategoryInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        category = services.category_create(**data.validated_data)
+        data = validated(CategoryInputSerializer, request)
+        category = services.category_create(**data)
         return Response(
             CategorySerializer(category).data, status=status.HTTP_201_CREATED
         )
@@ -93,9 +87,8 @@ class CategoryViewSet(viewsets.ModelViewSet):
     def update(self, request, *args, **kwargs):
         category = self.get_object()
         partial = kwargs.get("partial", False)
-        data = CategoryInputSerializer(data=request.data, partial=partial)
-        data.is_valid(raise_exception=True)
-        category = services.category_update(category=category, **data.validated_data)
+        data = validated(CategoryInputSerializer, request, partial=partial)
+        category = services.category_update(category=category, **data)
         return Response(CategorySerializer(category).data)
 
     def destroy(self, request, *args, **kwargs):
@@ -113,29 +106,23 @@ class CategoryViewSet(viewsets.ModelViewSet):
         "first, with image counts and image statuses."
     ),
     retrieve=extend_schema(description="One product."),
-    create=extend_schema(
-        description="Create a product. Platform admins name the `merchant`.",
+    **write_schemas(
         request=ProductInputSerializer,
-        responses={201: ProductSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-    ),
-    update=extend_schema(
-        description="Replace a product's fields (sku and name required).",
-        request=ProductInputSerializer,
-        responses=ProductSerializer,
-    ),
-    partial_update=extend_schema(
-        description="Change some of a product's fields.",
-        request=ProductInputSerializer,
-        responses=ProductSerializer,
+        response=ProductSerializer,
+        create="Create a product. Platform admins name the `merchant`.",
+        update="Replace a product's fields (sku and name required).",
+        partial_update="Change some of a product's fields.",
     ),
     destroy=extend_schema(
         description="Delete a product with its images and their predictions."
     ),
 )
 @extend_schema(tags=["products"])
-class ProductViewSet(viewsets.ModelViewSet):
+class ProductViewSet(MerchantScoped, viewsets.ModelViewSet):
     serializer_class = ProductSerializer
+    model = Product
+    scoped_list = selectors.products_with_images
+    scoped_get = selectors.product_get
     capabilities = {
         "list": Capability.PRODUCT_VIEW,
         "retrieve": Capability.PRODUCT_VIEW,
@@ -148,18 +135,6 @@ class ProductViewSet(viewsets.ModelViewSet):
     filterset_class = ProductFilter
     ordering_fields = ["created_at", "updated_at", "name", "sku", "price"]
     extra_error_codes = (409, 413)
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return Product.objects.none()
-        return selectors.products_with_images(
-            merchant=request_merchant(self.request, self)
-        )
-
-    def get_object(self):
-        return selectors.product_get(
-            merchant=request_merchant(self.request, self), pk=self.kwargs["pk"]
-        )
 
     def _answer(self, product, status_code=status.HTTP_200_OK) -> Response:
         # Read back through the list selector, with the images.
@@ -176,43 +151,27 @@ class ProductViewSet(viewsets.ModelViewSet):
         return idempotent(request, lambda: self._create(request))
 
     def _create(self, request):
-        data = ProductInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        merchant = self._merchant_for_create(fields.pop("merchant", None))
+        fields = validated(ProductInputSerializer, request)
+        merchant = merchant_for_create(
+            request,
+            self,
+            chosen=fields.pop("merchant", None),
+            foreign="A merchant can only create its own products.",
+            missing="A platform admin must name the merchant of the product.",
+        )
         product = services.product_create(merchant=merchant, **fields)
         return self._answer(product, status.HTTP_201_CREATED)
 
-    def _merchant_for_create(self, chosen):
-        own = request_merchant(self.request, self)
-        if own is None:  # a platform admin
-            if chosen is None:
-                raise ValidationError(
-                    {
-                        "merchant": [
-                            "A platform admin must name the merchant of the product."
-                        ]
-                    }
-                )
-            return chosen
-        if chosen is not None and chosen.pk != own.pk:
-            raise ValidationError(
-                {"merchant": ["A merchant can only create its own products."]}
-            )
-        return own
-
     def update(self, request, *args, **kwargs):
         product = self.get_object()
-        data = ProductInputSerializer(
-            data=request.data, partial=kwargs.get("partial", False)
+        fields = validated(
+            ProductInputSerializer, request, partial=kwargs.get("partial", False)
         )
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        merchant = fields.pop("merchant", None)
-        if merchant is not None and merchant.pk != product.merchant_id:
-            raise ValidationError(
-                {"merchant": ["A product cannot move to another merchant."]}
-            )
+        merchant_unchanged(
+            chosen=fields.pop("merchant", None),
+            current_id=product.merchant_id,
+            message="A product cannot move to another merchant.",
+        )
         product = intake.product_update(product=product, **fields)
         return self._answer(product)
 
@@ -250,9 +209,8 @@ class ProductViewSet(viewsets.ModelViewSet):
 
     def _upload(self, request):
         product = self.get_object()
-        data = ImageUploadInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        files = data.validated_data["file"]
+        data = validated(ImageUploadInputSerializer, request)
+        files = data["file"]
         rejected, prepared = [], []
         for upload in files:
             try:

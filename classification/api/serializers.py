@@ -11,6 +11,7 @@ from catalog.api.serializers import (
 )
 from catalog.selectors import category_list
 from classification.models import Job, ModelVersion, Prediction, Review
+from config.api import read_only_slug
 from config.fields import id_list
 
 MAX_BULK_REVIEW = 500
@@ -42,9 +43,7 @@ class ReviewSerializer(serializers.ModelSerializer):
     ``review_details`` false (the default) in the context both are null.
     """
 
-    final_category = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, allow_null=True
-    )
+    final_category = read_only_slug("slug")
     reviewer = serializers.SlugRelatedField(
         slug_field="username",
         read_only=True,
@@ -82,9 +81,7 @@ class PredictionSerializer(serializers.ModelSerializer):
 
     product = serializers.IntegerField(source="image.product_id", read_only=True)
     merchant = serializers.IntegerField(source="image.merchant_id", read_only=True)
-    category = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, allow_null=True
-    )
+    category = read_only_slug("slug")
     model_version = ModelVersionRefSerializer(read_only=True)
     top_k = serializers.SerializerMethodField()
     review = serializers.SerializerMethodField()
@@ -172,9 +169,7 @@ class BulkReviewResultSerializer(serializers.Serializer):
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
-    )
+    created_by = read_only_slug("username")
 
     class Meta:
         model = ModelVersion
@@ -196,9 +191,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 class JobSerializer(serializers.ModelSerializer):
     model_version = ModelVersionRefSerializer(read_only=True, allow_null=True)
-    created_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
-    )
+    created_by = read_only_slug("username")
 
     class Meta:
         model = Job

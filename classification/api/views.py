@@ -37,7 +37,7 @@ from classification.services import reclassification as reclassification_service
 from classification.services import reviews as review_services
 from classification.services import versions as version_services
 from classification.services.training import jobs as training_jobs
-from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent, validated
 from imaging.errors import ImageRejected
 
 # --- Classify without storing -------------------------------------------------
@@ -60,9 +60,8 @@ class ClassifyView(APIView):
         "400). Limited to VITRINE_API_RATE_CLASSIFY per user.",
     )
     def post(self, request):
-        data = ClassifyInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        upload = data.validated_data["file"]
+        data = validated(ClassifyInputSerializer, request)
+        upload = data["file"]
         try:
             result = prediction_services.image_classify_unsaved(upload=upload)
         except ImageRejected as error:
@@ -147,14 +146,13 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
         prediction = selectors.prediction_get(merchant=None, pk=pk)
-        data = ReviewInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(ReviewInputSerializer, request)
         review_services.prediction_review(
             prediction_id=prediction.pk,
             reviewer=request.user,
-            decision=data.validated_data["decision"],
-            category=data.validated_data.get("category"),
-            note=data.validated_data["note"],
+            decision=data["decision"],
+            category=data.get("category"),
+            note=data["note"],
         )
         prediction = selectors.prediction_get(merchant=None, pk=pk)
         return Response(
@@ -175,13 +173,12 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
         url_name="review-bulk",
     )
     def review_bulk(self, request):
-        data = BulkReviewInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(BulkReviewInputSerializer, request)
         result = review_services.predictions_review_bulk(
-            prediction_ids=data.validated_data["prediction_ids"],
+            prediction_ids=data["prediction_ids"],
             reviewer=request.user,
-            decision=data.validated_data["decision"],
-            category=data.validated_data.get("category"),
+            decision=data["decision"],
+            category=data.get("category"),
         )
         return Response(
             BulkReviewResultSerializer(
@@ -235,11 +232,8 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
         return idempotent(request, lambda: self._train(request))
 
     def _train(self, request):
-        data = TrainInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        job = training_jobs.training_job_start(
-            params=data.validated_data["params"], user=request.user
-        )
+        data = validated(TrainInputSerializer, request)
+        job = training_jobs.training_job_start(params=data["params"], user=request.user)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -279,10 +273,9 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
         return idempotent(request, lambda: self._reclassify(request))
 
     def _reclassify(self, request):
-        data = ReclassifyInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(ReclassifyInputSerializer, request)
         job = reclassification_services.reclassify_job_start(
-            only_unseen=data.validated_data["only_unseen"], user=request.user
+            only_unseen=data["only_unseen"], user=request.user
         )
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 

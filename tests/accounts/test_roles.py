@@ -45,11 +45,6 @@ def reviewer_api(reviewer):
 
 
 @pytest.fixture
-def merchant_api(merchant_user):
-    return token_client(merchant_user)
-
-
-@pytest.fixture
 def member(merchant):
     return MembershipFactory(merchant=merchant, role=Membership.Role.MEMBER).user
 

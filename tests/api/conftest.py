@@ -31,11 +31,6 @@ def anon():
 
 
 @pytest.fixture
-def merchant_api(merchant_user):
-    return token_client(merchant_user)
-
-
-@pytest.fixture
 def other_api(other_membership):
     return token_client(other_membership.user)
 

@@ -11,6 +11,14 @@ from tests.classification.training_fixtures import (  # noqa: F401
 )
 
 
+@pytest.fixture
+def reviewer():
+    """A staff account (files that need the Reviewers group make their own)."""
+    from tests.accounts.factories import UserFactory
+
+    return UserFactory(is_staff=True)
+
+
 class FlakyStorage(FileSystemStorage):
     """Local storage whose first reads fail like an unreachable object store."""
 

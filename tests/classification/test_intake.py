@@ -9,7 +9,6 @@ from catalog.models import ImageStatus, ProductImage
 from catalog.services import image_upload as store_without_classifying
 from classification.models import Prediction
 from classification.services.intake import image_upload
-from tests.api.conftest import token_client
 from tests.catalog.factories import ProductFactory, upload
 from tests.classification.queue_data import category, prediction
 from tests.images import noise_png, solid_jpeg
@@ -19,9 +18,23 @@ pytestmark = pytest.mark.django_db
 CONFIDENT = [("apparel", 0.9), ("footwear", 0.05)]
 
 
-@pytest.fixture
-def merchant_api(merchant_user):
-    return token_client(merchant_user)
+def confident_prediction(merchant):
+    """A prediction the model was sure of, accepted without review."""
+    return prediction(
+        top=CONFIDENT, status=Prediction.Status.AUTO_ACCEPTED, merchant=merchant
+    )
+
+
+def statuses(item) -> tuple:
+    """The prediction's status and its image's, as stored now."""
+    item.refresh_from_db()
+    item.image.refresh_from_db()
+    return item.status, item.image.status
+
+
+def product_patched(api, product_id: int, fields: dict) -> None:
+    response = api.patch(f"/api/v1/products/{product_id}/", fields, format="json")
+    assert response.status_code == 200, response.content
 
 
 @pytest.fixture
@@ -103,18 +116,14 @@ def test_a_photo_stored_by_catalog_alone_is_not_classified(
 def test_a_category_changed_on_the_page_sends_a_disagreeing_prediction_to_review(
     merchant_client, merchant
 ):
-    item = prediction(
-        top=CONFIDENT, status=Prediction.Status.AUTO_ACCEPTED, merchant=merchant
-    )
+    item = confident_prediction(merchant)
     product = item.image.product
     response = merchant_client.post(
         reverse("catalog:product-edit", args=[product.pk]),
         {"sku": product.sku, "name": product.name, "category": category("eyewear").pk},
     )
     assert response.status_code == 302
-    item.refresh_from_db()
-    item.image.refresh_from_db()
-    assert (item.status, item.image.status) == (
+    assert statuses(item) == (
         Prediction.Status.NEEDS_REVIEW,
         ImageStatus.NEEDS_REVIEW,
     )
@@ -123,26 +132,14 @@ def test_a_category_changed_on_the_page_sends_a_disagreeing_prediction_to_review
 def test_a_category_changed_over_the_api_sends_a_disagreeing_prediction_to_review(
     merchant_api, merchant
 ):
-    item = prediction(
-        top=CONFIDENT, status=Prediction.Status.AUTO_ACCEPTED, merchant=merchant
-    )
+    item = confident_prediction(merchant)
     product = item.image.product
-    response = merchant_api.patch(
-        f"/api/v1/products/{product.pk}/",
-        {"category": "eyewear"},
-        format="json",
-    )
-    assert response.status_code == 200, response.content
+    product_patched(merchant_api, product.pk, {"category": "eyewear"})
     item.refresh_from_db()
     assert item.status == Prediction.Status.NEEDS_REVIEW
     # The merchant agrees after all: the model's confident answer stands again.
-    response = merchant_api.patch(
-        f"/api/v1/products/{product.pk}/", {"category": "apparel"}, format="json"
-    )
-    assert response.status_code == 200, response.content
-    item.refresh_from_db()
-    item.image.refresh_from_db()
-    assert (item.status, item.image.status) == (
+    product_patched(merchant_api, product.pk, {"category": "apparel"})
+    assert statuses(item) == (
         Prediction.Status.AUTO_ACCEPTED,
         ImageStatus.CLASSIFIED,
     )
@@ -151,12 +148,7 @@ def test_a_category_changed_over_the_api_sends_a_disagreeing_prediction_to_revie
 def test_a_product_update_that_keeps_the_category_leaves_predictions_alone(
     merchant_api, merchant
 ):
-    item = prediction(
-        top=CONFIDENT, status=Prediction.Status.AUTO_ACCEPTED, merchant=merchant
-    )
-    response = merchant_api.patch(
-        f"/api/v1/products/{item.image.product_id}/", {"name": "Renamed"}, format="json"
-    )
-    assert response.status_code == 200, response.content
+    item = confident_prediction(merchant)
+    product_patched(merchant_api, item.image.product_id, {"name": "Renamed"})
     item.refresh_from_db()
     assert item.status == Prediction.Status.AUTO_ACCEPTED

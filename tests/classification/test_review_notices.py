@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 
 from classification.services.reviews import prediction_review
-from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory
 from tests.classification.queue_data import (
     TOP5,
@@ -14,11 +13,6 @@ from tests.classification.queue_data import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def reviewer():
-    return UserFactory(is_staff=True)
 
 
 def page(client, product) -> str:

@@ -26,11 +26,6 @@ from tests.classification.queue_data import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def reviewer():
-    return UserFactory(is_staff=True)
-
-
 def top(first: float, second: float, slug="apparel", other="footwear"):
     return [(slug, first), (other, second)]
 

@@ -1,7 +1,20 @@
+import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from tests.accounts.factories import UserFactory
+
+
+@pytest.fixture
+def no_broker(settings):
+    """Tasks go to a broker address nobody listens on."""
+    from config.celery import app
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    yield
+    app.conf.broker_url = None
 
 
 def test_health_reports_each_part(admin_client):
@@ -36,16 +49,8 @@ def test_health_is_503_when_storage_is_unreachable(admin_client, settings):
     assert body["checks"]["database"]["ok"] is True
 
 
-def test_health_is_503_when_the_broker_is_unreachable(admin_client, settings):
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    from config.celery import app
-
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = admin_client.get(reverse("health"))
-    finally:
-        app.conf.broker_url = None
+def test_health_is_503_when_the_broker_is_unreachable(admin_client, no_broker):
+    response = admin_client.get(reverse("health"))
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["ok"] is False
     assert response.json()["status"] == "unavailable"
@@ -57,16 +62,8 @@ def test_anyone_learns_only_whether_the_platform_is_up(client, db):
     assert response.json() == {"status": "ok"}
 
 
-def test_anyone_learns_only_that_the_platform_is_down(client, db, settings):
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    from config.celery import app
-
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get(reverse("health"))
-    finally:
-        app.conf.broker_url = None
+def test_anyone_learns_only_that_the_platform_is_down(client, db, no_broker):
+    response = client.get(reverse("health"))
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable"}
 

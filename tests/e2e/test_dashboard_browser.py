@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
@@ -23,6 +22,7 @@ from tests.dashboard.factories import (
     PredictionFactory,
     ReviewFactory,
 )
+from tests.e2e.sessions import session_cookie
 from tests.services import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -139,16 +139,6 @@ def _seed():
     return owner
 
 
-def _session_cookie(user, live_server) -> dict:
-    client = Client()
-    client.force_login(user)
-    return {
-        "name": "sessionid",
-        "value": client.cookies["sessionid"].value,
-        "url": live_server.url,
-    }
-
-
 def _watch_errors(page) -> list[str]:
     """Collect script errors and failed requests (an integrity mismatch is one)."""
     errors = []
@@ -181,8 +171,8 @@ def test_dashboard_draws_every_chart_and_redraws_on_filters(
     owner = _seed()
     staff = UserFactory(is_staff=True)
     staff.groups.add(Group.objects.get(name="Platform admins"))
-    staff_cookie = _session_cookie(staff, live_server)
-    owner_cookie = _session_cookie(owner, live_server)
+    staff_cookie = session_cookie(staff, live_server)
+    owner_cookie = session_cookie(owner, live_server)
     ARTIFACTS.mkdir(exist_ok=True)
 
     browser = chromium

@@ -4,11 +4,11 @@ import time
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 
 from classification.models import Prediction, Review
 from tests.accounts.factories import UserFactory
 from tests.classification.queue_data import prediction
+from tests.e2e.sessions import signed_in_context
 
 LIST_URL = "/admin/classification/reviewitem/"
 WORK_URL = f"{LIST_URL}work/"
@@ -28,19 +28,7 @@ def browser(chromium, live_server):
 
 
 def signed_in_page(browser, live_server, user):
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    return context.new_page()
+    return signed_in_context(browser, live_server, user).new_page()
 
 
 def five_items() -> list[Prediction]:

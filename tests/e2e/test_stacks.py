@@ -9,14 +9,13 @@ import pytest
 from tests.e2e.site import Site
 from tests.images import photo_jpeg
 from tests.services import (
-    celery_worker_args,
     free_port,
     manage,
     postgres_database,
     project_env,
     running,
     wait_for_port,
-    web_server_args,
+    web_and_worker,
 )
 
 pytestmark = pytest.mark.slow
@@ -83,13 +82,8 @@ def test_service_stack_postgres_redis_worker_s3(tmp_path, s3_server, redis_broke
             **s3_server.env(),
         )
         _seed(env)
-        port = free_port()
-        with (
-            running(celery_worker_args(), env=env, log_name="worker.log"),
-            running(web_server_args(port), env=env, log_name="web.log") as web,
-        ):
-            wait_for_port(port, timeout=60, proc=web)
-            _upload_coffee_and_check(f"http://127.0.0.1:{port}")
+        with web_and_worker(env) as (url, _worker):
+            _upload_coffee_and_check(url)
     keys = s3_server.keys()
     assert any(k.startswith("images/") and k.endswith(".jpg") for k in keys), keys
     assert any(k.startswith("thumbnails/") for k in keys), keys

@@ -10,15 +10,7 @@ import pytest
 from tests.e2e.site import Site
 from tests.e2e.test_stacks import PASSWORD, _seed
 from tests.images import photo_jpeg
-from tests.services import (
-    celery_worker_args,
-    free_port,
-    postgres_database,
-    project_env,
-    running,
-    wait_for_port,
-    web_server_args,
-)
+from tests.services import postgres_database, project_env, web_and_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.services]
 
@@ -36,13 +28,8 @@ def test_a_task_whose_worker_dies_is_delivered_again(tmp_path, redis_broker_url)
             CELERY_BROKER_URL=redis_broker_url,
         )
         _seed(env)
-        port = free_port()
-        with (
-            running(celery_worker_args(), env=env, log_name="worker.log") as worker,
-            running(web_server_args(port), env=env, log_name="web.log") as web,
-        ):
-            wait_for_port(port, timeout=60, proc=web)
-            site = Site(f"http://127.0.0.1:{port}")
+        with web_and_worker(env) as (url, worker):
+            site = Site(url)
             site.login("alice", PASSWORD)
             product_id = site.create_product("ESP-009", "Cup")
             assert site.upload(product_id, photo_jpeg("coffee"))["status_code"] == 200

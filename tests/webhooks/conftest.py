@@ -9,7 +9,6 @@ import pytest
 
 from tests.api.conftest import (  # noqa: F401  (the API's role clients)
     fresh_throttles,
-    merchant_api,
     other_api,
     staff_api,
 )

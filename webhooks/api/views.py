@@ -4,12 +4,15 @@ from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.api.permissions import request_merchant
+from accounts.api.permissions import (
+    MerchantScoped,
+    merchant_for_create,
+    merchant_unchanged,
+)
 from accounts.roles import Capability
-from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from config.api import idempotent, validated, write_schemas
 from webhooks import selectors, services
 from webhooks.api.filters import WebhookFilter
 from webhooks.api.serializers import (
@@ -33,8 +36,11 @@ def _with_secret(webhook: Webhook, code: int) -> Response:
         description="Owners: the merchant's webhooks (platform admins: all)."
     ),
     retrieve=extend_schema(description="One webhook (its secret is not shown)."),
-    create=extend_schema(
-        description="Subscribe a URL to events. The answer holds the signing "
+    **write_schemas(
+        request=WebhookInputSerializer,
+        response=WebhookSerializer,
+        created=WebhookCreatedSerializer,
+        create="Subscribe a URL to events. The answer holds the signing "
         "secret, shown only this once. Each delivery is a POST of JSON signed "
         "in `X-Vitrine-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "
         '"<t>.<body>" with the secret>`; a delivery not answered 2xx is retried '
@@ -42,19 +48,15 @@ def _with_secret(webhook: Webhook, code: int) -> Response:
         "hour). A retry with the same `Idempotency-Key` answers the webhook "
         "without its secret (header `Idempotent-Withheld: secret`): rotate it "
         "to get a new one.",
-        request=WebhookInputSerializer,
-        responses={201: WebhookCreatedSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
-    ),
-    update=extend_schema(request=WebhookInputSerializer, responses=WebhookSerializer),
-    partial_update=extend_schema(
-        request=WebhookInputSerializer, responses=WebhookSerializer
     ),
     destroy=extend_schema(description="Delete the webhook and its delivery log."),
 )
 @extend_schema(tags=["webhooks"])
-class WebhookViewSet(viewsets.ModelViewSet):
+class WebhookViewSet(MerchantScoped, viewsets.ModelViewSet):
     serializer_class = WebhookSerializer
+    model = Webhook
+    scoped_list = selectors.webhook_list
+    scoped_get = selectors.webhook_get
     capabilities = {
         action: Capability.WEBHOOK_MANAGE
         for action in (
@@ -71,52 +73,34 @@ class WebhookViewSet(viewsets.ModelViewSet):
     filterset_class = WebhookFilter
     ordering_fields = ["created_at"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return Webhook.objects.none()
-        return selectors.webhook_list(merchant=request_merchant(self.request, self))
-
-    def get_object(self):
-        return selectors.webhook_get(
-            merchant=request_merchant(self.request, self), pk=self.kwargs["pk"]
-        )
-
     def create(self, request, *args, **kwargs):
         return idempotent(
             request, lambda: self._create(request), secret_fields=("secret",)
         )
 
     def _create(self, request):
-        data = WebhookInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        chosen = fields.pop("merchant", None)
-        own = request_merchant(request, self)
-        if own is None and chosen is None:
-            raise ValidationError(
-                {"merchant": ["A platform admin must name the merchant."]}
-            )
-        if own is not None and chosen is not None and chosen.pk != own.pk:
-            raise ValidationError(
-                {"merchant": ["A merchant can only add its own webhooks."]}
-            )
+        fields = validated(WebhookInputSerializer, request)
+        merchant = merchant_for_create(
+            request,
+            self,
+            chosen=fields.pop("merchant", None),
+            foreign="A merchant can only add its own webhooks.",
+        )
         webhook = services.webhook_create(
-            merchant=own or chosen, user=request.user, **fields
+            merchant=merchant, user=request.user, **fields
         )
         return _with_secret(webhook, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         webhook = self.get_object()
-        data = WebhookInputSerializer(
-            data=request.data, partial=kwargs.get("partial", False)
+        fields = validated(
+            WebhookInputSerializer, request, partial=kwargs.get("partial", False)
         )
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
-        chosen = fields.pop("merchant", None)
-        if chosen is not None and chosen.pk != webhook.merchant_id:
-            raise ValidationError(
-                {"merchant": ["A webhook cannot move to another merchant."]}
-            )
+        merchant_unchanged(
+            chosen=fields.pop("merchant", None),
+            current_id=webhook.merchant_id,
+            message="A webhook cannot move to another merchant.",
+        )
         webhook = services.webhook_update(webhook=webhook, **fields)
         return Response(WebhookSerializer(webhook).data)
 
