@@ -23,6 +23,7 @@ in the database are not read: the admin's model permissions come from
 """
 
 from enum import StrEnum
+from functools import cache
 
 from django.apps import apps
 from django.contrib.auth.backends import ModelBackend
@@ -229,6 +230,7 @@ def own_merchant_scope(user: User, capability: Capability) -> Merchant:
 # --- The admin ----------------------------------------------------------------
 
 
+@cache  # the models are fixed once Django has started
 def _all_admin_permissions() -> frozenset[str]:
     perms = set()
     for app_label in ADMIN_APPS:
@@ -242,12 +244,17 @@ def _all_admin_permissions() -> frozenset[str]:
 
 
 def user_admin_permissions(user: User) -> frozenset[str]:
-    """The admin's model permissions ``user``'s roles give."""
+    """The admin's model permissions ``user``'s roles give (cached on the user
+    for the request, as its roles are: an admin page asks for dozens)."""
+    cached = getattr(user, "_vitrine_admin_permissions", None)
+    if cached is not None:
+        return cached
     perms: set[str] = set()
     for capability, granted in ADMIN_PERMISSIONS.items():
         if user_can(user, capability):
             perms |= _all_admin_permissions() if "*" in granted else granted
-    return frozenset(perms)
+    user._vitrine_admin_permissions = frozenset(perms)
+    return user._vitrine_admin_permissions
 
 
 class RoleBackend(ModelBackend):
