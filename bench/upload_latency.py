@@ -11,13 +11,12 @@ photo classified. The first upload also loads the model; it is reported apart.
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from tests.e2e.site import Site
-from tests.services import free_port, manage, project_env, running, wait_for_port
+from tests.services import embedded_server, manage, project_env
 
 DEFAULT_PHOTOS = (
     Path(__file__).resolve().parents[2] / "shared/datasets/fashion-products/images"
@@ -47,17 +46,8 @@ def main() -> int:
             "bench-password-1",
             env=env,
         )
-        port = free_port()
-        server_args = [
-            sys.executable,
-            "manage.py",
-            "runserver",
-            f"127.0.0.1:{port}",
-            "--noreload",
-        ]
-        with running(server_args, env=env, log_name="runserver.log") as server:
-            wait_for_port(port, timeout=60, proc=server)
-            site = Site(f"http://127.0.0.1:{port}")
+        with embedded_server(env) as url:
+            site = Site(url)
             site.login("bench", "bench-password-1")
             timings = []
             for index, photo in enumerate(photos):

@@ -287,6 +287,16 @@ def celery_worker_args(*, concurrency: int = 1) -> list[str]:
     ]
 
 
+def runserver_args(port: int) -> list[str]:
+    return [
+        str(BIN / "python"),
+        "manage.py",
+        "runserver",
+        f"127.0.0.1:{port}",
+        "--noreload",
+    ]
+
+
 def web_server_args(port: int) -> list[str]:
     return [
         str(BIN / "gunicorn"),
@@ -305,7 +315,28 @@ def web_and_worker(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]
     port = free_port()
     with (
         running(celery_worker_args(), env=env, log_name="worker.log") as worker,
-        running(web_server_args(port), env=env, log_name="web.log") as web,
+        serving(web_server_args(port), port=port, env=env, log_name="web.log") as url,
     ):
-        wait_for_port(port, timeout=60, proc=web)
-        yield f"http://127.0.0.1:{port}", worker
+        yield url, worker
+
+
+@contextmanager
+def embedded_server(env: dict[str, str]) -> Iterator[str]:
+    """Django's development server alone (tasks run in its process) for the
+    block; yields the site's address once it answers."""
+    port = free_port()
+    with serving(
+        runserver_args(port), port=port, env=env, log_name="runserver.log"
+    ) as url:
+        yield url
+
+
+@contextmanager
+def serving(
+    args: list[str], *, port: int, env: dict[str, str], log_name: str
+) -> Iterator[str]:
+    """Run a web server on ``port`` for the block; yield its address once it
+    answers."""
+    with running(args, env=env, log_name=log_name) as server:
+        wait_for_port(port, timeout=60, proc=server)
+        yield f"http://127.0.0.1:{port}"

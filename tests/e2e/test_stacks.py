@@ -2,19 +2,19 @@
 log in, create a product, upload a real photo, and see its category set.
 """
 
-import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from tests.e2e.site import Site
 from tests.images import photo_jpeg
 from tests.services import (
-    free_port,
+    embedded_server,
     manage,
     postgres_database,
     project_env,
-    running,
-    wait_for_port,
     web_and_worker,
 )
 
@@ -57,33 +57,34 @@ def _upload_coffee_and_check(base_url: str) -> dict:
 def test_embedded_stack_sqlite_eager_filesystem(tmp_path):
     env = project_env(VITRINE_VAR_DIR=str(tmp_path / "var"))
     _seed(env)
-    port = free_port()
-    args = [
-        os.path.join(os.path.dirname(os.sys.executable), "python"),
-        "manage.py",
-        "runserver",
-        f"127.0.0.1:{port}",
-        "--noreload",
-    ]
-    with running(args, env=env, log_name="runserver.log") as server:
-        wait_for_port(port, timeout=60, proc=server)
-        _upload_coffee_and_check(f"http://127.0.0.1:{port}")
+    with embedded_server(env) as url:
+        _upload_coffee_and_check(url)
     stored = list((tmp_path / "var" / "media" / "images").rglob("*.jpg"))
     assert len(stored) == 1, "the photo is stored once on the local filesystem"
 
 
-@pytest.mark.services
-def test_service_stack_postgres_redis_worker_s3(tmp_path, s3_server, redis_broker_url):
+@contextmanager
+def service_stack(
+    tmp_path, broker_url: str, **env: str
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A seeded PostgreSQL database of its own, a worker and the web server for the
+    block; yields the site's address and the worker's process."""
     with postgres_database() as database_url:
         env = project_env(
             VITRINE_VAR_DIR=str(tmp_path / "var"),
             DATABASE_URL=database_url,
-            CELERY_BROKER_URL=redis_broker_url,
-            **s3_server.env(),
+            CELERY_BROKER_URL=broker_url,
+            **env,
         )
         _seed(env)
-        with web_and_worker(env) as (url, _worker):
-            _upload_coffee_and_check(url)
+        with web_and_worker(env) as stack:
+            yield stack
+
+
+@pytest.mark.services
+def test_service_stack_postgres_redis_worker_s3(tmp_path, s3_server, redis_broker_url):
+    with service_stack(tmp_path, redis_broker_url, **s3_server.env()) as (url, _):
+        _upload_coffee_and_check(url)
     keys = s3_server.keys()
     assert any(k.startswith("images/") and k.endswith(".jpg") for k in keys), keys
     assert any(k.startswith("thumbnails/") for k in keys), keys
