@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.progress import progress_line
 from classification.ml.fashion import FashionConfig
 from classification.ml.fashion_data import fashion_mnist_prepare
 from classification.ml.fashion_training import fashion_mnist_train
@@ -41,15 +42,8 @@ def main() -> None:
         fashion_mnist_prepare(args.source, root)
         started = time.perf_counter()
         cpu_started = time.process_time()
-
-        def progress(fraction: float, message: str) -> None:
-            elapsed = time.perf_counter() - started
-            print(
-                f"\r{message} {fraction:5.1%} {elapsed:6.0f} s", end="", file=sys.stderr
-            )
-
         result = fashion_mnist_train(
-            root, config=config, seed=args.seed, progress=progress
+            root, config=config, seed=args.seed, progress=progress_line(started)
         )
         total = time.perf_counter() - started
         cpu = time.process_time() - cpu_started

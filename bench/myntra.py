@@ -28,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.progress import progress_line
 from classification.ml.artifacts import artifact_from_bytes, artifact_to_bytes
 from classification.ml.data import csv_manifest, stratified_split, subset
 from classification.ml.features import extract_features
@@ -102,13 +103,6 @@ def main() -> None:
         else {}
     )
     started = time.perf_counter()
-
-    def progress(fraction: float, message: str) -> None:
-        elapsed = time.perf_counter() - started
-        print(
-            f"\r{fraction:6.1%} {elapsed:6.0f} s {message:40}", end="", file=sys.stderr
-        )
-
     result = train_classifier(
         data.samples,
         data.classes,
@@ -116,7 +110,7 @@ def main() -> None:
         config=config,
         seed=args.seed,
         cached=cached,
-        progress=progress,
+        progress=progress_line(started),
     )
     print(file=sys.stderr)
     seconds = time.perf_counter() - started
