@@ -6,6 +6,7 @@ from PIL import Image
 
 from catalog.models import ImageStatus, Product, ProductImage
 from tests.catalog.factories import ProductFactory
+from tests.classification.factories import ProductImageFactory
 from tests.images import encode, mpo, noise_png, solid_jpeg
 
 
@@ -44,17 +45,7 @@ def test_product_list_query_count_does_not_grow_with_products(
     for i in range(30):
         product = ProductFactory(merchant=merchant)
         if i % 3 == 0:
-            ProductImage.objects.create(
-                product=product,
-                merchant=merchant,
-                file=f"images/{i}.jpg",
-                thumbnail=f"thumbnails/{i}.webp",
-                sha256=f"{i:064d}",
-                width=1,
-                height=1,
-                format="JPEG",
-                byte_size=1,
-            )
+            ProductImageFactory(product=product)
     with django_assert_max_num_queries(8):
         response = merchant_client.get(reverse("catalog:product-list"))
     assert response.status_code == 200

@@ -3,9 +3,9 @@ factories take it as an argument and set it after the insert."""
 
 import factory
 
-from catalog.models import ImageStatus, ProductImage
+from catalog.models import ProductImage
 from classification.models import ModelVersion, Prediction, Review
-from tests.catalog.factories import ProductFactory
+from tests.classification.factories import ProductImageFactory
 
 
 class DatedFactory(factory.django.DjangoModelFactory):
@@ -33,19 +33,12 @@ class ModelVersionFactory(DatedFactory):
     status = ModelVersion.Status.READY
 
 
-class ImageFactory(DatedFactory):
+class ImageFactory(DatedFactory, ProductImageFactory):
     class Meta:
         model = ProductImage
 
-    product = factory.SubFactory(ProductFactory)
-    merchant = factory.SelfAttribute("product.merchant")
-    sha256 = factory.Sequence(lambda n: f"{n:064x}")
     file = factory.LazyAttribute(lambda o: f"images/{o.sha256}.jpg")
-    width = 640
-    height = 480
-    format = "JPEG"
-    byte_size = 1000
-    status = ImageStatus.PENDING
+    thumbnail = ""
 
 
 class PredictionFactory(DatedFactory):
