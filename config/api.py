@@ -9,6 +9,7 @@ The routes live in ``config/api_urls.py``, the error shape in
 import hashlib
 import json
 from collections.abc import Collection
+from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -19,7 +20,12 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from accounts import services as account_services
-from accounts.api.permissions import view_capability
+from accounts.api.permissions import (
+    merchant_for_create,
+    merchant_unchanged,
+    view_capability,
+)
+from accounts.models import Merchant
 from accounts.roles import CAPABILITIES, Role
 from config.errors import InvalidInput
 
@@ -227,3 +233,50 @@ def idempotent(
     else:
         account_services.idempotency_record_release(record=record)
     return response
+
+
+# A viewset whose create runs once per Idempotency-Key (see ``idempotent``): it
+# writes in ``create_once(request)``; ``secret_fields`` as for ``idempotent``.
+# Comments, not docstrings, on these mixins: the API schema would take a
+# docstring for the description of each view that has none of its own.
+class IdempotentCreate:
+    secret_fields: Collection[str] = ()
+
+    def create(self, request, *args, **kwargs):
+        return idempotent(
+            request, lambda: self.create_once(request), secret_fields=self.secret_fields
+        )
+
+
+# The bodies of the writes of a viewset over one merchant's rows (see
+# ``accounts.api.permissions.MerchantScoped``), which may name a ``merchant``.
+# The messages answer a body that names the wrong one: ``merchant_foreign``
+# another merchant than the caller's, ``merchant_missing`` none from a platform
+# admin, ``merchant_moved`` another merchant than the row's.
+class MerchantWrites:
+    merchant_foreign: str
+    merchant_missing = "A platform admin must name the merchant."
+    merchant_moved: str
+
+    def create_input(self, serializer_class) -> tuple[Merchant, dict]:
+        """The merchant a new row belongs to, and the other fields of the body."""
+        fields = validated(serializer_class, self.request)
+        merchant = merchant_for_create(
+            self.request,
+            self,
+            chosen=fields.pop("merchant", None),
+            foreign=self.merchant_foreign,
+            missing=self.merchant_missing,
+        )
+        return merchant, fields
+
+    def update_input(self, serializer_class, *, partial: bool) -> tuple[Any, dict]:
+        """The row being updated, and the fields of the body but its merchant."""
+        instance = self.get_object()
+        fields = validated(serializer_class, self.request, partial=partial)
+        merchant_unchanged(
+            chosen=fields.pop("merchant", None),
+            current_id=instance.merchant_id,
+            message=self.merchant_moved,
+        )
+        return instance, fields

@@ -10,10 +10,7 @@ from rest_framework.views import APIView
 
 from accounts import lockout, selectors, services
 from accounts.api import schema  # noqa: F401  (registers the token scheme)
-from accounts.api.permissions import (
-    MerchantScoped,
-    merchant_for_create,
-)
+from accounts.api.permissions import MerchantScoped
 from accounts.api.serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
@@ -27,7 +24,12 @@ from accounts.api.serializers import (
 )
 from accounts.models import ApiToken, Membership, Merchant
 from accounts.roles import Capability, Role, user_can, user_roles
-from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent, validated
+from config.api import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    IdempotentCreate,
+    MerchantWrites,
+    validated,
+)
 
 
 class TokenCreateView(APIView):
@@ -79,6 +81,11 @@ class TokenCreateView(APIView):
         )
 
 
+@extend_schema_view(
+    destroy=extend_schema(
+        description="Revoke the token: requests with it answer 401 from now on."
+    )
+)
 @extend_schema(tags=["auth"])
 class ApiTokenViewSet(
     mixins.ListModelMixin,
@@ -90,10 +97,8 @@ class ApiTokenViewSet(
 
     serializer_class = ApiTokenSerializer
     capabilities = {
-        "list": Capability.ACCOUNT_OWN,
-        "retrieve": Capability.ACCOUNT_OWN,
-        "destroy": Capability.ACCOUNT_OWN,
-        "revoke_all": Capability.ACCOUNT_OWN,
+        action: Capability.ACCOUNT_OWN
+        for action in ("list", "retrieve", "destroy", "revoke_all")
     }
     filterset_fields: list = []
     ordering_fields = ["created_at", "last_used_at"]
@@ -106,12 +111,8 @@ class ApiTokenViewSet(
     def get_object(self):
         return selectors.api_token_get(user=self.request.user, pk=self.kwargs["pk"])
 
-    @extend_schema(
-        description="Revoke the token: requests with it answer 401 from now on."
-    )
-    def destroy(self, request, *args, **kwargs):
-        services.api_token_revoke(token=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def perform_destroy(self, instance):
+        services.api_token_revoke(token=instance)
 
     @extend_schema(
         operation_id="auth_tokens_revoke_all",
@@ -198,6 +199,8 @@ class MerchantViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema(tags=["members"])
 class MemberViewSet(
     MerchantScoped,
+    MerchantWrites,
+    IdempotentCreate,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -207,6 +210,7 @@ class MemberViewSet(
     model = Membership
     scoped_list = selectors.member_list
     scoped_get = selectors.member_get
+    merchant_foreign = "An owner can only add members to their merchant."
     capabilities = {
         action: Capability.MEMBER_MANAGE
         for action in ("list", "retrieve", "create", "partial_update", "destroy")
@@ -216,17 +220,8 @@ class MemberViewSet(
     filterset_fields: list = []
     extra_error_codes = (409,)
 
-    def create(self, request, *args, **kwargs):
-        return idempotent(request, lambda: self._create(request))
-
-    def _create(self, request):
-        fields = validated(MemberCreateInputSerializer, request)
-        merchant = merchant_for_create(
-            request,
-            self,
-            chosen=fields.pop("merchant", None),
-            foreign="An owner can only add members to their merchant.",
-        )
+    def create_once(self, request):
+        merchant, fields = self.create_input(MemberCreateInputSerializer)
         membership = services.member_add(merchant=merchant, **fields)
         return Response(
             MemberSerializer(membership).data, status=status.HTTP_201_CREATED
@@ -240,6 +235,5 @@ class MemberViewSet(
         )
         return Response(MemberSerializer(membership).data)
 
-    def destroy(self, request, *args, **kwargs):
-        services.member_remove(membership=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def perform_destroy(self, instance):
+        services.member_remove(membership=instance)

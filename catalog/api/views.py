@@ -8,12 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from accounts.api.permissions import (
-    MerchantScoped,
-    merchant_for_create,
-    merchant_unchanged,
-    request_merchant,
-)
+from accounts.api.permissions import MerchantScoped, request_merchant
 from accounts.roles import Capability, user_can
 from catalog import selectors, services
 from catalog.api.filters import CategoryFilter, ImageFilter, ProductFilter
@@ -32,7 +27,14 @@ from catalog.models import Product, ProductImage
 from catalog.views import stored_file_response
 from classification import selectors as classification_selectors
 from classification.services import intake
-from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent, validated, write_schemas
+from config.api import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    IdempotentCreate,
+    MerchantWrites,
+    idempotent,
+    validated,
+    write_schemas,
+)
 from imaging.errors import ImageRejected
 
 # --- Categories ---------------------------------------------------------------
@@ -54,7 +56,7 @@ from imaging.errors import ImageRejected
     ),
 )
 @extend_schema(tags=["categories"])
-class CategoryViewSet(viewsets.ModelViewSet):
+class CategoryViewSet(IdempotentCreate, viewsets.ModelViewSet):
     serializer_class = CategorySerializer
     capabilities = {
         "list": Capability.CATEGORY_VIEW,
@@ -74,10 +76,7 @@ class CategoryViewSet(viewsets.ModelViewSet):
     def get_object(self):
         return selectors.category_get(pk=self.kwargs["pk"])
 
-    def create(self, request, *args, **kwargs):
-        return idempotent(request, lambda: self._create(request))
-
-    def _create(self, request):
+    def create_once(self, request):
         data = validated(CategoryInputSerializer, request)
         category = services.category_create(**data)
         return Response(
@@ -91,9 +90,8 @@ class CategoryViewSet(viewsets.ModelViewSet):
         category = services.category_update(category=category, **data)
         return Response(CategorySerializer(category).data)
 
-    def destroy(self, request, *args, **kwargs):
-        services.category_delete(category=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def perform_destroy(self, instance):
+        services.category_delete(category=instance)
 
 
 # --- Products -----------------------------------------------------------------
@@ -118,11 +116,16 @@ class CategoryViewSet(viewsets.ModelViewSet):
     ),
 )
 @extend_schema(tags=["products"])
-class ProductViewSet(MerchantScoped, viewsets.ModelViewSet):
+class ProductViewSet(
+    MerchantScoped, MerchantWrites, IdempotentCreate, viewsets.ModelViewSet
+):
     serializer_class = ProductSerializer
     model = Product
     scoped_list = selectors.products_with_images
     scoped_get = selectors.product_get
+    merchant_foreign = "A merchant can only create its own products."
+    merchant_missing = "A platform admin must name the merchant of the product."
+    merchant_moved = "A product cannot move to another merchant."
     capabilities = {
         "list": Capability.PRODUCT_VIEW,
         "retrieve": Capability.PRODUCT_VIEW,
@@ -147,37 +150,20 @@ class ProductViewSet(MerchantScoped, viewsets.ModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         return self._answer(self.get_object())
 
-    def create(self, request, *args, **kwargs):
-        return idempotent(request, lambda: self._create(request))
-
-    def _create(self, request):
-        fields = validated(ProductInputSerializer, request)
-        merchant = merchant_for_create(
-            request,
-            self,
-            chosen=fields.pop("merchant", None),
-            foreign="A merchant can only create its own products.",
-            missing="A platform admin must name the merchant of the product.",
-        )
+    def create_once(self, request):
+        merchant, fields = self.create_input(ProductInputSerializer)
         product = services.product_create(merchant=merchant, **fields)
         return self._answer(product, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
-        product = self.get_object()
-        fields = validated(
-            ProductInputSerializer, request, partial=kwargs.get("partial", False)
-        )
-        merchant_unchanged(
-            chosen=fields.pop("merchant", None),
-            current_id=product.merchant_id,
-            message="A product cannot move to another merchant.",
+        product, fields = self.update_input(
+            ProductInputSerializer, partial=kwargs.get("partial", False)
         )
         product = intake.product_update(product=product, **fields)
         return self._answer(product)
 
-    def destroy(self, request, *args, **kwargs):
-        services.product_delete(product=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def perform_destroy(self, instance):
+        services.product_delete(product=instance)
 
     @extend_schema(
         operation_id="products_images_upload",

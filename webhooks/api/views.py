@@ -6,13 +6,9 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api.permissions import (
-    MerchantScoped,
-    merchant_for_create,
-    merchant_unchanged,
-)
+from accounts.api.permissions import MerchantScoped
 from accounts.roles import Capability
-from config.api import idempotent, validated, write_schemas
+from config.api import IdempotentCreate, MerchantWrites, write_schemas
 from webhooks import selectors, services
 from webhooks.api.filters import WebhookFilter
 from webhooks.api.serializers import (
@@ -52,11 +48,16 @@ def _with_secret(webhook: Webhook, code: int) -> Response:
     destroy=extend_schema(description="Delete the webhook and its delivery log."),
 )
 @extend_schema(tags=["webhooks"])
-class WebhookViewSet(MerchantScoped, viewsets.ModelViewSet):
+class WebhookViewSet(
+    MerchantScoped, MerchantWrites, IdempotentCreate, viewsets.ModelViewSet
+):
     serializer_class = WebhookSerializer
     model = Webhook
     scoped_list = selectors.webhook_list
     scoped_get = selectors.webhook_get
+    merchant_foreign = "A merchant can only add its own webhooks."
+    merchant_moved = "A webhook cannot move to another merchant."
+    secret_fields = ("secret",)
     capabilities = {
         action: Capability.WEBHOOK_MANAGE
         for action in (
@@ -73,40 +74,22 @@ class WebhookViewSet(MerchantScoped, viewsets.ModelViewSet):
     filterset_class = WebhookFilter
     ordering_fields = ["created_at"]
 
-    def create(self, request, *args, **kwargs):
-        return idempotent(
-            request, lambda: self._create(request), secret_fields=("secret",)
-        )
-
-    def _create(self, request):
-        fields = validated(WebhookInputSerializer, request)
-        merchant = merchant_for_create(
-            request,
-            self,
-            chosen=fields.pop("merchant", None),
-            foreign="A merchant can only add its own webhooks.",
-        )
+    def create_once(self, request):
+        merchant, fields = self.create_input(WebhookInputSerializer)
         webhook = services.webhook_create(
             merchant=merchant, user=request.user, **fields
         )
         return _with_secret(webhook, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
-        webhook = self.get_object()
-        fields = validated(
-            WebhookInputSerializer, request, partial=kwargs.get("partial", False)
-        )
-        merchant_unchanged(
-            chosen=fields.pop("merchant", None),
-            current_id=webhook.merchant_id,
-            message="A webhook cannot move to another merchant.",
+        webhook, fields = self.update_input(
+            WebhookInputSerializer, partial=kwargs.get("partial", False)
         )
         webhook = services.webhook_update(webhook=webhook, **fields)
         return Response(WebhookSerializer(webhook).data)
 
-    def destroy(self, request, *args, **kwargs):
-        services.webhook_delete(webhook=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def perform_destroy(self, instance):
+        services.webhook_delete(webhook=instance)
 
     @extend_schema(
         operation_id="webhooks_rotate_secret",
