@@ -43,6 +43,17 @@ class StrictSlugRelatedField(serializers.SlugRelatedField):
         return super().run_validation(data)
 
 
+def category_slug_field(help_text: str) -> StrictSlugRelatedField:
+    """An optional category, named by its slug (null for none)."""
+    return StrictSlugRelatedField(
+        slug_field="slug",
+        queryset=category_list(),
+        required=False,
+        allow_null=True,
+        help_text=help_text,
+    )
+
+
 class CategorySerializer(serializers.ModelSerializer):
     parent = read_only_slug("slug")
 
@@ -68,13 +79,7 @@ class CategoryInputSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="Defaults to the name, slugified.",
     )
-    parent = StrictSlugRelatedField(
-        slug_field="slug",
-        queryset=category_list(),
-        required=False,
-        allow_null=True,
-        help_text="The slug of the parent category.",
-    )
+    parent = category_slug_field("The slug of the parent category.")
     description = serializers.CharField(required=False, allow_blank=True)
     auto_accept_threshold = serializers.FloatField(
         min_value=0.0,
@@ -156,13 +161,8 @@ class ProductInputSerializer(serializers.Serializer):
         allow_null=True,
         coerce_to_string=True,
     )
-    category = StrictSlugRelatedField(
-        slug_field="slug",
-        queryset=category_list(),
-        required=False,
-        allow_null=True,
-        help_text="A category slug: the merchant's own choice, which the model "
-        "will not override.",
+    category = category_slug_field(
+        "A category slug: the merchant's own choice, which the model will not override."
     )
 
     def validate_sku(self, value: str) -> str:

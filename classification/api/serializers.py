@@ -6,10 +6,9 @@ from rest_framework import serializers
 
 from catalog.api.serializers import (
     ModelVersionRefSerializer,
-    StrictSlugRelatedField,
     TopKEntrySerializer,
+    category_slug_field,
 )
-from catalog.selectors import category_list
 from classification.models import Job, ModelVersion, Prediction, Review
 from config.api import read_only_slug
 from config.fields import id_list
@@ -134,26 +133,14 @@ class ReviewInputSerializer(serializers.Serializer):
         help_text="`accepted` takes the predicted category; `corrected` needs "
         "`category`; `skipped` only records that this reviewer passed.",
     )
-    category = StrictSlugRelatedField(
-        slug_field="slug",
-        queryset=category_list(),
-        required=False,
-        allow_null=True,
-        help_text="The right category's slug (for `corrected`).",
-    )
+    category = category_slug_field("The right category's slug (for `corrected`).")
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class BulkReviewInputSerializer(serializers.Serializer):
     prediction_ids = id_list(allow_empty=False, max_length=MAX_BULK_REVIEW)
     decision = serializers.ChoiceField(choices=Review.Decision.choices)
-    category = StrictSlugRelatedField(
-        slug_field="slug",
-        queryset=category_list(),
-        required=False,
-        allow_null=True,
-        help_text="For `corrected`: the category every product gets.",
-    )
+    category = category_slug_field("For `corrected`: the category every product gets.")
 
 
 class BulkReviewResultSerializer(serializers.Serializer):
