@@ -200,15 +200,7 @@ def _disagrees_with_merchant() -> Exists:
     )
 
 
-def review_queue(
-    *,
-    merchant=None,
-    category=None,
-    model_version=None,
-    reason: str | None = None,
-    older_than: timedelta | None = None,
-    skipped_by=None,
-) -> QuerySet[Prediction]:
+def review_queue(**filters) -> QuerySet[Prediction]:
     """The current predictions waiting for a person, most uncertain first.
 
     In the queue: predictions that need review (below the category's threshold,
@@ -220,11 +212,7 @@ def review_queue(
     against 0.9 s for its page and 1.4 s for its count with the join).
     Each carries ``reason`` (a ReviewReason value) and comes with its category,
     model version, image, merchant, product with its category, and the image's
-    near-duplicates prefetched.
-
-    Filters: ``merchant``, predicted ``category`` and ``model_version`` (instances
-    or ids), ``reason``, ``older_than`` (waiting at least that long) and
-    ``skipped_by`` (leave out what that reviewer skipped).
+    near-duplicates prefetched. ``filters`` are those of ``review_queue_filter``.
     """
     queue = (
         Prediction.objects.filter(
@@ -257,15 +245,7 @@ def review_queue(
         )
         .order_by(*REVIEW_QUEUE_ORDER)
     )
-    return review_queue_filter(
-        queue,
-        merchant=merchant,
-        category=category,
-        model_version=model_version,
-        reason=reason,
-        older_than=older_than,
-        skipped_by=skipped_by,
-    )
+    return review_queue_filter(queue, **filters)
 
 
 def review_queue_filter(
@@ -278,13 +258,15 @@ def review_queue_filter(
     older_than: timedelta | None = None,
     skipped_by=None,
 ) -> QuerySet[Prediction]:
-    """Narrow a review_queue() queryset (the admin's filters use it one at a time)."""
-    if merchant is not None:
-        queue = queue.filter(image__merchant=merchant)
-    if category is not None:
-        queue = queue.filter(category=category)
-    if model_version is not None:
-        queue = queue.filter(model_version=model_version)
+    """Narrow a review_queue() queryset (the admin's filters use it one at a time).
+
+    Filters: ``merchant``, predicted ``category`` and ``model_version`` (instances
+    or ids), ``reason``, ``older_than`` (waiting at least that long) and
+    ``skipped_by`` (leave out what that reviewer skipped).
+    """
+    queue = _narrowed(
+        queue, merchant=merchant, category=category, model_version=model_version
+    )
     if reason:
         if reason not in ReviewReason.values:
             raise ValueError(f"unknown review reason {reason!r}")
@@ -313,6 +295,20 @@ def review_queue_filter(
     return queue
 
 
+def _narrowed(
+    predictions: QuerySet[Prediction], *, merchant, category, model_version
+) -> QuerySet[Prediction]:
+    """Keep the predictions of one merchant's images, of one predicted category
+    and of one model version (instances or ids; None keeps them all)."""
+    if merchant is not None:
+        predictions = predictions.filter(image__merchant=merchant)
+    if category is not None:
+        predictions = predictions.filter(category=category)
+    if model_version is not None:
+        predictions = predictions.filter(model_version=model_version)
+    return predictions
+
+
 def live_precision(
     *,
     model_version=None,
@@ -336,12 +332,9 @@ def live_precision(
         status__in=[Prediction.Status.ACCEPTED, Prediction.Status.CORRECTED],
         category__isnull=False,
     )
-    if model_version is not None:
-        decided = decided.filter(model_version=model_version)
-    if category is not None:
-        decided = decided.filter(category=category)
-    if merchant is not None:
-        decided = decided.filter(image__merchant=merchant)
+    decided = _narrowed(
+        decided, merchant=merchant, category=category, model_version=model_version
+    )
     if reviewed_since is not None or reviewed_until is not None:
         decisions = Review.objects.filter(
             prediction=OuterRef("pk"),
