@@ -64,7 +64,6 @@ class Command(VersionOptionMixin, BaseCommand):
             metavar="DIR",
             help="copy each image into DIR/<category>/ (failures into _failed/)",
         )
-        parser.add_argument("--version", help="version id or name (default: active)")
         parser.add_argument("--max-failure-rate", type=float, default=0.05)
         parser.add_argument("--no-progress", action="store_true")
 

@@ -12,12 +12,15 @@ from classification.services.versions import model_version_ensure_default
 
 
 class VersionOptionMixin:
-    """Let a command take ``--version ID`` (Django's own --version prints its own
-    version number; these commands have no use for it)."""
+    """Let a command take ``--version ID``, read with ``version_from_option``
+    (Django's own --version prints its own version number; these commands have no
+    use for it)."""
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         kwargs.setdefault("conflict_handler", "resolve")
-        return super().create_parser(prog_name, subcommand, **kwargs)
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.add_argument("--version", help="version id or name (default: active)")
+        return parser
 
 
 def version_from_option(value: str | None) -> ModelVersion:
@@ -39,7 +42,6 @@ class Command(VersionOptionMixin, BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--version", help="version id or name (default: active)")
         parser.add_argument("--data", required=True, metavar="DIR")
         parser.add_argument("--json", metavar="FILE", help="also write the JSON here")
         parser.add_argument(
