@@ -25,9 +25,16 @@ def last_json(output: str) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
+def train(*args: str) -> tuple[dict, ModelVersion]:
+    """Run train_model without its progress bar; return its summary and the
+    version it registered."""
+    out, _ = run("train_model", *args, "--no-progress")
+    summary = last_json(out)
+    return summary, ModelVersion.objects.get(pk=summary["version_id"])
+
+
 def test_train_model_ends_its_output_with_a_json_summary(shapes_dir, db):
-    out, _ = run(
-        "train_model",
+    summary, version = train(
         "--data",
         str(shapes_dir),
         "--create-categories",
@@ -37,10 +44,7 @@ def test_train_model_ends_its_output_with_a_json_summary(shapes_dir, db):
         "2",
         "--activate",
         "--class-balanced",
-        "--no-progress",
     )
-    summary = last_json(out)
-    version = ModelVersion.objects.get(pk=summary["version_id"])
     assert version.name == "shapes-cmd"
     assert version.status == ModelVersion.Status.ACTIVE
     assert summary["accuracy"] == version.metrics["accuracy"] >= 0.99
@@ -208,17 +212,9 @@ def test_train_model_from_fashion_mnist_files(tmp_path, db):
     _write_idx(tmp_path, "t10k", images[:20], labels[:20])
     with pytest.raises(CommandError, match="unknown categories: T-shirt/top"):
         run("train_model", "--fashion-mnist", str(tmp_path), "--no-progress")
-    out, _ = run(
-        "train_model",
-        "--fashion-mnist",
-        str(tmp_path),
-        "--create-categories",
-        "--epochs",
-        "1",
-        "--no-progress",
+    summary, version = train(
+        "--fashion-mnist", str(tmp_path), "--create-categories", "--epochs", "1"
     )
-    summary = last_json(out)
-    version = ModelVersion.objects.get(pk=summary["version_id"])
     assert version.architecture == "fashion_cnn"
     assert version.classes[:2] == ["t-shirttop", "trouser"]
     assert summary["split"] == {"train": 50, "val": 10, "test": 20}

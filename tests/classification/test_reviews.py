@@ -27,6 +27,17 @@ from tests.classification.queue_data import (
 pytestmark = pytest.mark.django_db
 
 
+def correct(item, reviewer, slug: str, **fields) -> Review:
+    """Correct the prediction ``item`` to the category ``slug``, as ``reviewer``."""
+    return prediction_review(
+        prediction_id=item.pk,
+        reviewer=reviewer,
+        decision="corrected",
+        category=category(slug),
+        **fields,
+    )
+
+
 @pytest.fixture
 def reviewer():
     return UserFactory(is_staff=True, username="ada")
@@ -63,13 +74,7 @@ def test_accept_records_the_decision_and_sets_the_product_category(reviewer):
 
 def test_correct_records_the_chosen_category(reviewer):
     item = prediction(top=TOP5)
-    review = prediction_review(
-        prediction_id=item.pk,
-        reviewer=reviewer,
-        decision="corrected",
-        category=category("eyewear"),
-        note="Sunglasses on a model",
-    )
+    review = correct(item, reviewer, "eyewear", note="Sunglasses on a model")
     assert review.decision == Review.Decision.CORRECTED
     assert review.final_category == category("eyewear")
     assert review.note == "Sunglasses on a model"
@@ -81,12 +86,7 @@ def test_correct_records_the_chosen_category(reviewer):
 
 def test_correcting_to_the_top_category_counts_as_accepted(reviewer):
     item = prediction(top=TOP5)
-    review = prediction_review(
-        prediction_id=item.pk,
-        reviewer=reviewer,
-        decision="corrected",
-        category=category("apparel"),
-    )
+    review = correct(item, reviewer, "apparel")
     assert review.decision == Review.Decision.ACCEPTED
     assert reload(item).status == Prediction.Status.ACCEPTED
 
@@ -132,12 +132,7 @@ def test_a_failed_prediction_cannot_be_accepted_but_can_be_corrected(reviewer):
     item = prediction(top=None)
     with pytest.raises(ReviewError, match="no category to accept"):
         prediction_review(prediction_id=item.pk, reviewer=reviewer, decision="accepted")
-    review = prediction_review(
-        prediction_id=item.pk,
-        reviewer=reviewer,
-        decision="corrected",
-        category=category("footwear"),
-    )
+    review = correct(item, reviewer, "footwear")
     assert review.decision == Review.Decision.CORRECTED
     assert reload(item).status == Prediction.Status.CORRECTED
     assert reload(item.image.product).category == category("footwear")
@@ -183,12 +178,7 @@ def test_a_second_reviewer_gets_a_conflict_not_an_overwrite(reviewer, other_revi
     item = prediction(top=TOP5)
     prediction_review(prediction_id=item.pk, reviewer=reviewer, decision="accepted")
     with pytest.raises(ReviewConflict, match=r"Already accepted by ada .* “Apparel”"):
-        prediction_review(
-            prediction_id=item.pk,
-            reviewer=other_reviewer,
-            decision="corrected",
-            category=category("eyewear"),
-        )
+        correct(item, other_reviewer, "eyewear")
     assert Review.objects.count() == 1
     assert reload(item).status == Prediction.Status.ACCEPTED
     assert reload(item.image.product).category == category("apparel")
@@ -196,12 +186,7 @@ def test_a_second_reviewer_gets_a_conflict_not_an_overwrite(reviewer, other_revi
 
 def test_a_second_skip_of_a_decided_item_is_a_conflict(reviewer, other_reviewer):
     item = prediction(top=TOP5)
-    prediction_review(
-        prediction_id=item.pk,
-        reviewer=reviewer,
-        decision="corrected",
-        category=category("eyewear"),
-    )
+    correct(item, reviewer, "eyewear")
     with pytest.raises(ReviewConflict, match="Already corrected by ada"):
         prediction_review(
             prediction_id=item.pk, reviewer=other_reviewer, decision="skipped"
@@ -219,12 +204,7 @@ def test_the_same_decision_sent_twice_returns_the_first_review(reviewer):
     assert again == first
     assert Review.objects.count() == 1
     with pytest.raises(ReviewConflict, match="Already accepted by you"):
-        prediction_review(
-            prediction_id=item.pk,
-            reviewer=reviewer,
-            decision="corrected",
-            category=category("eyewear"),
-        )
+        correct(item, reviewer, "eyewear")
 
 
 def test_a_prediction_replaced_by_a_newer_one_is_a_conflict(reviewer):
@@ -248,12 +228,7 @@ def test_two_reviewers_at_the_same_moment_one_wins(reviewer, other_reviewer):
 
     def second_reviewer():
         try:
-            outcome["review"] = prediction_review(
-                prediction_id=item.pk,
-                reviewer=other_reviewer,
-                decision="corrected",
-                category=category("eyewear"),
-            )
+            outcome["review"] = correct(item, other_reviewer, "eyewear")
         except ReviewConflict as error:
             outcome["conflict"] = str(error)
         finally:
@@ -292,12 +267,7 @@ def test_many_simultaneous_reviews_make_exactly_one_decision(reviewer, other_rev
             for item in items:
                 start.wait(timeout=10)
                 try:
-                    prediction_review(
-                        prediction_id=item.pk,
-                        reviewer=user,
-                        decision="corrected",
-                        category=category(slug),
-                    )
+                    correct(item, user, slug)
                     key = "reviewed"
                 except ReviewConflict:
                     key = "conflicts"
