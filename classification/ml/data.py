@@ -96,6 +96,16 @@ class LabelledSet:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     description: dict = field(default_factory=dict)
 
+    @classmethod
+    def listed(
+        cls, samples: list[Sample], skipped: list, description: dict, *, none: str
+    ) -> "LabelledSet":
+        """The set of ``samples``, whose classes are the labels they carry; a
+        DataError saying ``none`` when there are no samples."""
+        if not samples:
+            raise DataError(none)
+        return cls(samples, sorted({s.label for s in samples}), skipped, description)
+
     def labels(self) -> np.ndarray:
         """Return the class index of every sample."""
         index = {name: i for i, name in enumerate(self.classes)}
@@ -162,13 +172,11 @@ def image_folder(root: str | Path, *, confine_to: Path | None = None) -> Labelle
 
 
 def _folder_set(root: Path, samples: list[Sample], skipped: list) -> LabelledSet:
-    if not samples:
-        raise DataError(f"{root} holds no images")
-    return LabelledSet(
+    return LabelledSet.listed(
         samples,
-        sorted({s.label for s in samples}),
         skipped,
         {"source": "folder", "path": str(root.resolve())},
+        none=f"{root} holds no images",
     )
 
 
@@ -284,11 +292,8 @@ def csv_manifest(
                 samples.append(Sample(str(path), label, opener))
     if refused:
         raise OutsideDataRoot(refused)
-    if not samples:
-        raise DataError(f"{labels_file} lists no image that could be found")
-    return LabelledSet(
+    return LabelledSet.listed(
         samples,
-        sorted({s.label for s in samples}),
         skipped,
         {
             "source": "csv",
@@ -297,6 +302,7 @@ def csv_manifest(
             "image_column": image_column,
             "label_column": label_column,
         },
+        none=f"{labels_file} lists no image that could be found",
     )
 
 

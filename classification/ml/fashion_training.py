@@ -125,6 +125,7 @@ def train_fashion(
         final_div_factor=100,
     )
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    trainee = Trainee(model, optimiser, schedule, generator)
 
     def train_epoch(epoch: int) -> Entry:
         model.train()
@@ -135,11 +136,7 @@ def train_fashion(
             x = normalise(augment(images[idx], shift=config.shift, generator=generator))
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
                 loss = loss_fn(model(x), labels[idx])
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            total += loss.item() * len(idx)
+            total += trainee.step(loss) * len(idx)
             seen += len(idx)
             if progress is not None and step % 20 == 0:
                 progress(
@@ -152,7 +149,7 @@ def train_fashion(
         return predict_logits(model, val[0], tta=False, bf16=config.bf16), val[1]
 
     history = run_epochs(
-        Trainee(model, optimiser, schedule, generator),
+        trainee,
         epochs=config.epochs,
         train_epoch=train_epoch,
         validate=validate if has_val else None,

@@ -155,6 +155,7 @@ def finetune_tail(
         total_steps=total_steps,
         pct_start=0.15,
     )
+    trainee = Trainee(model, optimiser, schedule, generator)
 
     def train_epoch(epoch: int) -> Entry:
         model.train()
@@ -169,12 +170,7 @@ def finetune_tail(
             )
             with torch.no_grad():
                 x = frozen(x)
-            loss = loss_fn(model(x), y[idx])
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            total += loss.item() * len(idx)
+            total += trainee.step(loss_fn(model(x), y[idx])) * len(idx)
             progress(
                 step / total_steps,
                 f"fine-tuning epoch {epoch}/{config.epochs}",
@@ -197,7 +193,7 @@ def finetune_tail(
         "val": None if validate is None else digest(yv),
     }
     history = run_epochs(
-        Trainee(model, optimiser, schedule, generator),
+        trainee,
         epochs=config.epochs,
         train_epoch=train_epoch,
         validate=validate,

@@ -165,21 +165,18 @@ def _train_linear_head(
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
         optimiser, T_max=config.max_steps
     )
+    trainee = Trainee(linear, optimiser, schedule)
 
     def train_round(round_: int) -> Entry:
         first = (round_ - 1) * config.check_every + 1
         last = min(round_ * config.check_every, config.max_steps)
         for _ in range(first, last + 1):
-            optimiser.zero_grad(set_to_none=True)
-            loss = loss_fn(linear(xs), y)
-            loss.backward()
-            optimiser.step()
-            schedule.step()
+            loss = trainee.step(loss_fn(linear(xs), y))
         progress(last / config.max_steps, f"head step {last}")
-        return {"step": last, "train_loss": round(loss.item(), 5)}
+        return {"step": last, "train_loss": round(loss, 5)}
 
     history = run_epochs(
-        Trainee(linear, optimiser, schedule),
+        trainee,
         epochs=-(-config.max_steps // config.check_every),
         train_epoch=train_round,
         validate=validate,

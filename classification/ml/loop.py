@@ -125,6 +125,15 @@ class Trainee:
     schedule: torch.optim.lr_scheduler.LRScheduler
     generator: torch.Generator | None = None
 
+    def step(self, loss: Tensor) -> float:
+        """Take one optimiser step (and one of the schedule) down the gradient of
+        a batch's ``loss``; return the loss's value."""
+        self.optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimiser.step()
+        self.schedule.step()
+        return loss.item()
+
     def state(self) -> dict[str, Any]:
         return {
             "model": self.model.state_dict(),
