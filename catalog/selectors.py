@@ -75,6 +75,55 @@ def product_list(
     )
 
 
+# A product's photos as the merchant placed them, and the cover before them
+# where lists show one photo.
+PHOTO_ORDER = ("position", "id")
+COVER_FIRST = ("-is_cover", *PHOTO_ORDER)
+
+
+def product_images(*, product: Product) -> QuerySet[ProductImage]:
+    """The product's photos in the merchant's order."""
+    return product.images.order_by(*PHOTO_ORDER)
+
+
+def product_image_get(*, product: Product, pk: int) -> ProductImage:
+    """Return the product's photo, or raise Http404."""
+    return get_object_or_404(product.images.select_related("product"), pk=pk)
+
+
+def image_share_counts(*, images: list[ProductImage]) -> dict[int, int]:
+    """Map each image id to how many other products use the same stored bytes."""
+    if not images:
+        return {}
+    merchant_id = images[0].merchant_id
+    rows = (
+        ProductImage.objects.filter(
+            merchant_id=merchant_id, sha256__in={i.sha256 for i in images}
+        )
+        .order_by()
+        .values("sha256")
+        .annotate(n=Count("id"))
+    )
+    per_bytes = {row["sha256"]: row["n"] for row in rows}
+    return {image.pk: per_bytes.get(image.sha256, 1) - 1 for image in images}
+
+
+def share_offers(*, product: Product, image_ids) -> list[ProductImage]:
+    """The merchant's photos named in ``image_ids`` that are on other products
+    and whose bytes this product lacks: what its page offers to use here too."""
+    ids = [int(pk) for pk in image_ids if str(pk).isdigit()][:50]
+    if not ids:
+        return []
+    own = product.images.values("sha256")
+    return list(
+        ProductImage.objects.select_related("product")
+        .filter(pk__in=ids, merchant_id=product.merchant_id)
+        .exclude(product=product)
+        .exclude(sha256__in=own)
+        .order_by("pk")
+    )
+
+
 def product_get(*, merchant: Merchant | None, pk: int) -> Product:
     """Return the product, or raise Http404 if it is not the merchant's."""
     products = Product.objects.select_related("category", "merchant")
@@ -146,7 +195,7 @@ def products_with_images(*, merchant: Merchant | None) -> QuerySet[Product]:
     if merchant is not None:
         products = products.filter(merchant=merchant)
     return products.prefetch_related(
-        Prefetch("images", queryset=ProductImage.objects.order_by("-created_at", "-id"))
+        Prefetch("images", queryset=ProductImage.objects.order_by(*COVER_FIRST))
     ).order_by("-created_at", "-id")
 
 

@@ -17,6 +17,8 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import (
@@ -29,6 +31,7 @@ from accounts.roles import (
 from catalog import selectors, services
 from catalog.forms import ProductForm
 from catalog.models import ImageStatus
+from catalog.views_photos import wants_json
 from classification.selectors import (
     predictions_current_for_images,
     product_review_notices,
@@ -75,18 +78,92 @@ def product_list(request: HttpRequest) -> HttpResponse:
 
 
 def _image_cards(product) -> list[dict]:
-    images = list(product.images.order_by("-created_at", "-id"))
+    images = list(selectors.product_images(product=product))
     predictions = predictions_current_for_images(image_ids=[i.pk for i in images])
     names = selectors.category_names()
+    shared = selectors.image_share_counts(images=images)
     cards = []
-    for image in images:
+    for index, image in enumerate(images):
         prediction = predictions.get(image.pk)
         top_k = [
-            (names.get(entry["category"], entry["category"]), entry["probability"])
+            {
+                "slug": entry["category"],
+                "name": names.get(entry["category"], entry["category"]),
+                "probability": entry["probability"],
+                "known": entry["category"] in names,
+            }
             for entry in (prediction.top_k if prediction else [])
         ]
-        cards.append({"image": image, "prediction": prediction, "top_k": top_k})
+        cards.append(
+            {
+                "image": image,
+                "order_up": _swapped(images, index, index - 1),
+                "order_down": _swapped(images, index, index + 1),
+                "prediction": prediction,
+                "top_k": top_k,
+                "review_reason": _review_reason(prediction, product),
+                "shared_with": shared.get(image.pk, 0),
+            }
+        )
     return cards
+
+
+def _swapped(images, i: int, j: int) -> str:
+    """The photo ids with photos ``i`` and ``j`` swapped ("" past either end):
+    what a move button posts, so moving works without the page's script."""
+    if not 0 <= j < len(images):
+        return ""
+    ids = [image.pk for image in images]
+    ids[i], ids[j] = ids[j], ids[i]
+    return ",".join(map(str, ids))
+
+
+def _review_reason(prediction, product) -> str:
+    """Why a photo waits for a person, in the merchant's words."""
+    if prediction is None or prediction.status != "needs_review":
+        return ""
+    category = prediction.category
+    if category is None:
+        return "The best suggestion is not a category of the catalog yet."
+    percent = f"{prediction.confidence:.0%}"
+    threshold = category.auto_accept_threshold
+    if prediction.confidence < threshold:
+        return (
+            f"Waiting for review: {percent} is below the {threshold:.2f} threshold "
+            f"for {category.name}."
+        )
+    if product.category_id and product.category_id != category.pk:
+        return (
+            f"Waiting for review: the suggestion {category.name} differs from "
+            f"{product.category.name}, chosen by the "
+            f"{product.get_category_source_display().lower()}."
+        )
+    return "Waiting for review."
+
+
+def _upload_summary(cards) -> str:
+    """ "18 of 20 classified, 2 waiting for review" for the photos of the page."""
+    if not cards:
+        return ""
+    counts = {}
+    for card in cards:
+        counts[card["image"].status] = counts.get(card["image"].status, 0) + 1
+    done = sum(
+        counts.get(s, 0)
+        for s in (
+            ImageStatus.CLASSIFIED,
+            ImageStatus.NEEDS_REVIEW,
+            ImageStatus.REVIEWED,
+        )
+    )
+    parts = [f"{done} of {len(cards)} classified"]
+    for status, words in (
+        (ImageStatus.NEEDS_REVIEW, "waiting for review"),
+        (ImageStatus.FAILED, "failed"),
+    ):
+        if counts.get(status):
+            parts.append(f"{counts[status]} {words}")
+    return ", ".join(parts)
 
 
 @login_required
@@ -102,6 +179,11 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "product": product,
             "cards": cards,
+            "summary": _upload_summary(cards),
+            "currency": settings.VITRINE_CURRENCY,
+            "offers": selectors.share_offers(
+                product=product, image_ids=request.GET.getlist("offer")
+            ),
             "in_flight": any(c["image"].status in IN_FLIGHT for c in cards),
             "max_mb": settings.VITRINE_UPLOAD_MAX_BYTES // 1048576,
             "review_notices": product_review_notices(product=product),
@@ -123,15 +205,24 @@ def product_status(request: HttpRequest, pk: int) -> JsonResponse:
             "category": product.category.name if product.category else None,
             "category_source": product.get_category_source_display(),
             "images": [_image_json(c["image"], c["prediction"]) for c in cards],
+            "summary": _upload_summary(cards),
             "html": render_to_string(
-                "catalog/_image_cards.html", {"cards": cards}, request=request
+                "catalog/_image_cards.html",
+                {"cards": cards, "product": product},
+                request=request,
             ),
         }
     )
 
 
 def _image_json(image, prediction) -> dict:
-    data = {"id": image.pk, "status": image.status, "prediction": None}
+    data = {
+        "id": image.pk,
+        "status": image.status,
+        "position": image.position,
+        "is_cover": image.is_cover,
+        "prediction": None,
+    }
     if prediction is not None:
         data["prediction"] = {
             "status": prediction.status,
@@ -163,8 +254,18 @@ def _save_product_form(request: HttpRequest, form: ProductForm):
             product = intake.product_update(product=form.instance, **fields)
         else:
             product = services.product_create(merchant=form.merchant, **fields)
-        intake.images_store(product=product, prepared=prepared, user=request.user)
+        stored = intake.images_store(
+            product=product, prepared=prepared, user=request.user
+        )
+    product.offers = [i.pk for i, _ in stored if i.product_id != product.pk]
     return product
+
+
+def _detail_url(product) -> str:
+    """The product page, offering the photos the form found on other products."""
+    url = reverse("catalog:product-detail", args=[product.pk])
+    offers = getattr(product, "offers", [])
+    return f"{url}?{urlencode({'offer': offers}, doseq=True)}" if offers else url
 
 
 @login_required
@@ -176,7 +277,7 @@ def product_create(request: HttpRequest) -> HttpResponse:
         product = _save_product_form(request, form)
         if product:
             messages.success(request, f"Created {product.name}.")
-            return redirect("catalog:product-detail", pk=product.pk)
+            return redirect(_detail_url(product))
     return render(request, "catalog/product_form.html", {"form": form})
 
 
@@ -188,13 +289,14 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ProductForm(
         request.POST or None, request.FILES or None, instance=product, merchant=merchant
     )
-    if (
+    saved = (
         request.method == "POST"
         and form.is_valid()
         and _save_product_form(request, form)
-    ):
+    )
+    if saved:
         messages.success(request, f"Saved {product.name}.")
-        return redirect("catalog:product-detail", pk=product.pk)
+        return redirect(_detail_url(saved))
     return render(
         request, "catalog/product_form.html", {"form": form, "product": product}
     )
@@ -235,6 +337,7 @@ def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
             )
             continue
         note = "" if created else _duplicate_note(image, product)
+        elsewhere = image.product_id != product.pk
         results.append(
             {
                 "name": upload.name,
@@ -243,6 +346,10 @@ def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 "created": created,
                 "status": image.status,
                 "note": note,
+                # Bytes already on another product: offer to use them here too.
+                "share_url": reverse("catalog:image-share", args=[product.pk])
+                if elsewhere
+                else "",
             }
         )
     if not files:
@@ -254,21 +361,29 @@ def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 "error": "Choose at least one photo.",
             }
         )
-    if request.accepts("application/json") and not request.accepts("text/html"):
+    if wants_json(request):
         status = 200 if any(r["ok"] for r in results) else 400
         return JsonResponse({"results": results}, status=status)
+    offers = []
     for result in results:
-        if result["ok"]:
+        if result["ok"] and result["share_url"]:
+            offers.append(result["id"])
+            messages.warning(request, f"{result['name']}: {result['note']}")
+        elif result["ok"]:
             messages.success(request, f"{result['name']}: uploaded. {result['note']}")
         else:
             messages.error(request, f"{result['name']}: {result['error']}".lstrip(": "))
-    return redirect("catalog:product-detail", pk=product.pk)
+    product.offers = offers
+    return redirect(_detail_url(product))
 
 
 def _duplicate_note(image, product) -> str:
     if image.product_id == product.pk:
         return "This photo was already on this product."
-    return f"This photo is already on “{image.product.name}” ({image.product.sku})."
+    return (
+        f"This photo is already on “{image.product.name}” ({image.product.sku}), "
+        "so it was not added here. Use it on this product too: it stays stored once."
+    )
 
 
 def stored_file_response(name: str) -> HttpResponse:

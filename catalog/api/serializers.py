@@ -91,8 +91,31 @@ class CategoryInputSerializer(serializers.Serializer):
 class ProductImageSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = ProductImage
-        fields = ["id", "status", "created_at"]
+        fields = ["id", "status", "position", "is_cover", "created_at"]
         read_only_fields = fields
+
+
+class ImageOrderInputSerializer(serializers.Serializer):
+    images = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        max_length=1000,
+        help_text="Every photo id of the product once, first to last.",
+    )
+
+
+class ImageShareInputSerializer(serializers.Serializer):
+    image = serializers.IntegerField(
+        min_value=1, help_text="A photo of another of the merchant's products."
+    )
+
+
+class ImageShareResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = serializers.IntegerField()
+    created = serializers.BooleanField(
+        help_text="False when the product already had these bytes."
+    )
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -278,6 +301,8 @@ class ImageSerializer(serializers.ModelSerializer):
             "byte_size",
             "sha256",
             "original_name",
+            "position",
+            "is_cover",
             "file_url",
             "storage_url",
             "prediction",
