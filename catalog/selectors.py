@@ -7,10 +7,12 @@ from django.db.models import (
     Count,
     DateField,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -121,6 +123,93 @@ def share_offers(*, product: Product, image_ids) -> list[ProductImage]:
         .exclude(product=product)
         .exclude(sha256__in=own)
         .order_by("pk")
+    )
+
+
+# The catalog table's sortable columns: the name a page uses -> the ordering.
+PRODUCT_TABLE_SORTS = {
+    "name": "name",
+    "sku": "sku",
+    "price": "price",
+    "category": "category__name",
+    "source": "category_source",
+    "photos": "image_count",
+    "review": "review_count",
+    "created": "created_at",
+}
+UNCATEGORISED = "none"
+
+
+def product_table(
+    *,
+    merchant: Merchant,
+    search: str = "",
+    category: Category | str | None = None,
+    status: str = "",
+    source: str | None = None,
+    sort: str = "-created",
+    ids=None,
+) -> QuerySet[Product]:
+    """The merchant's products for the catalog table, filtered and sorted
+    (only those of ``ids`` when given).
+
+    ``category`` is a category or UNCATEGORISED; ``source`` a CategorySource
+    value, or "" for products without a category source; ``sort`` a key of
+    PRODUCT_TABLE_SORTS, "-" first for descending (nulls last either way). Each
+    product carries its photo counts per status and ``cover_id`` (its cover
+    photo, else its first), so a page is one query and its count.
+    """
+    products = Product.objects.filter(merchant=merchant).select_related("category")
+    if ids is not None:
+        products = products.filter(pk__in=list(ids))
+    if "\x00" in search:
+        return products.none()
+    if search:
+        products = products.filter(Q(name__icontains=search) | Q(sku__icontains=search))
+    if category == UNCATEGORISED:
+        products = products.filter(category__isnull=True)
+    elif category is not None:
+        products = products.filter(category=category)
+    if source is not None:
+        products = products.filter(category_source=source)
+    if status:
+        products = products.filter(
+            Exists(ProductImage.objects.filter(product=OuterRef("pk"), status=status))
+        )
+    counts = {
+        "image_count": Count("images", distinct=True),
+        "classified_count": Count(
+            "images", filter=Q(images__status=ImageStatus.CLASSIFIED), distinct=True
+        ),
+        "review_count": Count(
+            "images", filter=Q(images__status=ImageStatus.NEEDS_REVIEW), distinct=True
+        ),
+        "reviewed_count": Count(
+            "images", filter=Q(images__status=ImageStatus.REVIEWED), distinct=True
+        ),
+        "failed_count": Count(
+            "images", filter=Q(images__status=ImageStatus.FAILED), distinct=True
+        ),
+        "waiting_count": Count(
+            "images",
+            filter=Q(images__status__in=[ImageStatus.PENDING, ImageStatus.PROCESSING]),
+            distinct=True,
+        ),
+    }
+    cover = ProductImage.objects.filter(product=OuterRef("pk")).order_by(*COVER_FIRST)
+    products = products.annotate(**counts, cover_id=Subquery(cover.values("pk")[:1]))
+    descending = sort.startswith("-")
+    field = PRODUCT_TABLE_SORTS.get(sort.lstrip("-"), "created_at")
+    expression = (
+        F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    )
+    return products.order_by(expression, "-id" if descending else "id")
+
+
+def products_of(*, merchant: Merchant, ids) -> QuerySet[Product]:
+    """The merchant's products among ``ids`` (others' ids match nothing)."""
+    return Product.objects.filter(merchant=merchant, pk__in=list(ids)).select_related(
+        "category"
     )
 
 

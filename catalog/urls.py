@@ -1,11 +1,12 @@
 from django.urls import path
 
-from catalog import views, views_photos
+from catalog import views, views_photos, views_table
 
 app_name = "catalog"
 urlpatterns = [
     path("", views.product_list, name="product-list"),
     path("products/new/", views.product_create, name="product-create"),
+    path("products/bulk/", views_table.product_bulk, name="product-bulk"),
     path("products/<int:pk>/", views.product_detail, name="product-detail"),
     path("products/<int:pk>/edit/", views.product_edit, name="product-edit"),
     path("products/<int:pk>/delete/", views.product_delete, name="product-delete"),

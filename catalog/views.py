@@ -32,6 +32,7 @@ from catalog import selectors, services
 from catalog.forms import ProductForm
 from catalog.models import ImageStatus
 from catalog.views_photos import wants_json
+from catalog.views_table import VIEW_COOKIE, VIEWS, product_table_context
 from classification.selectors import (
     predictions_current_for_images,
     product_review_notices,
@@ -53,28 +54,43 @@ def _merchant(request: HttpRequest, capability: Capability = Capability.PRODUCT_
 @login_required
 @require_GET
 def product_list(request: HttpRequest) -> HttpResponse:
+    """The catalog as tiles or as a table (``?view=``, then remembered)."""
     if request.user.is_staff and not user_roles(request.user) & MERCHANT_ROLES:
         return redirect("admin:index")  # platform staff work in the admin
     merchant = _merchant(request, Capability.PRODUCT_VIEW)
-    products = selectors.product_list(
-        merchant=merchant,
-        search=request.GET.get("q", "").strip(),
-        status=request.GET.get("status", "")
-        if request.GET.get("status") in ImageStatus.values
-        else "",
-    )
-    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "catalog/product_list.html",
-        {
-            "page": page,
-            "q": request.GET.get("q", ""),
-            "status": request.GET.get("status", ""),
-            "statuses": ImageStatus.choices,
-            "merchant_summary": selectors.merchant_summary(merchant=merchant),
-        },
-    )
+    view = request.GET.get("view") or request.COOKIES.get(VIEW_COOKIE)
+    view = view if view in VIEWS else "tiles"
+    context = {
+        "view": view,
+        "merchant_summary": selectors.merchant_summary(merchant=merchant),
+        "currency": settings.VITRINE_CURRENCY,
+    }
+    if view == "table":
+        context.update(product_table_context(request, merchant))
+    else:
+        products = selectors.product_list(
+            merchant=merchant,
+            search=request.GET.get("q", "").strip(),
+            status=request.GET.get("status", "")
+            if request.GET.get("status") in ImageStatus.values
+            else "",
+        )
+        context.update(
+            {
+                "page": Paginator(products, PAGE_SIZE).get_page(
+                    request.GET.get("page")
+                ),
+                "q": request.GET.get("q", ""),
+                "status": request.GET.get("status", ""),
+                "statuses": ImageStatus.choices,
+            }
+        )
+    response = render(request, "catalog/product_list.html", context)
+    if request.GET.get("view") in VIEWS:
+        response.set_cookie(
+            VIEW_COOKIE, view, max_age=365 * 86400, samesite="Lax", httponly=True
+        )
+    return response
 
 
 def _image_cards(product) -> list[dict]:
@@ -152,7 +168,6 @@ def _upload_summary(cards) -> str:
         counts.get(s, 0)
         for s in (
             ImageStatus.CLASSIFIED,
-            ImageStatus.NEEDS_REVIEW,
             ImageStatus.REVIEWED,
         )
     )

@@ -217,6 +217,9 @@ MATRIX = [
     # --- merchant pages: members of their merchant; staff go to the admin
     row("GET", "catalog:product-list", LOGIN, 200, 200, 200, 302, 302, 302),
     row("GET", "catalog:product-create", LOGIN, 200, 200, 200, 403, 403, 403),
+    # Another merchant's ids are refused as a form error (a redirect back).
+    row("POST", "catalog:product-bulk", LOGIN, 200, 200, 302, 403, 403, 403,
+        body={"action": "export", "products": ["{product}"]}),
     row("GET", "catalog:product-detail", LOGIN, 200, 200, 404, 403, 403, 403,
         obj="product"),
     row("GET", "catalog:product-edit", LOGIN, 200, 200, 404, 403, 403, 403,

@@ -33,6 +33,7 @@ from catalog.services.products import (
     product_delete,
     product_set_category,
     product_update,
+    products_delete,
     products_set_categories,
 )
 
@@ -57,6 +58,7 @@ __all__ = [
     "product_delete",
     "product_set_category",
     "product_update",
+    "products_delete",
     "products_set_categories",
     "upload_read",
 ]

@@ -99,6 +99,18 @@ def product_update(*, product: Product, **fields) -> Product:
     return product
 
 
+def products_set_category(*, products: Iterable[Product], category) -> int:
+    """Make ``category`` the merchant's choice for each product (product_update),
+    in one transaction; return how many changed category."""
+    changed = 0
+    with transaction.atomic():
+        for product in products:
+            if product.category_id != category.pk:
+                product_update(product=product, category=category)
+                changed += 1
+    return changed
+
+
 def image_reclassify(*, image: ProductImage) -> tuple[ModelVersion, bool]:
     """Queue the image for the active version, unless that version has seen it.
 

@@ -101,7 +101,7 @@ class _KnownResult:
 
 def _result_for_same_bytes(
     *, image: ProductImage, version: ModelVersion
-) -> tuple[_KnownResult, float | None] | None:
+) -> tuple[_KnownResult, float] | None:
     """What ``version`` said about the same bytes on another of the merchant's
     products (a photo variants share), and its latency: the model runs once per
     stored picture, each product then decides on its own category."""
@@ -123,7 +123,7 @@ def _result_for_same_bytes(
         top_k=[(entry["category"], entry["probability"]) for entry in known.top_k],
         embedding=np.frombuffer(bytes(known.embedding), dtype=np.float32),
     )
-    return result, known.latency_ms
+    return result, known.latency_ms or 0.0
 
 
 def prediction_auto_accepts(*, category, confidence: float | None, product) -> bool:

@@ -282,7 +282,7 @@ def test_a_suggestion_sets_the_category_and_the_page_says_why_it_waits(
     html = page.content.decode()
     threshold = f"{apparel.auto_accept_threshold:.2f}"
     assert f"42% is below the {threshold} threshold for Apparel" in html
-    assert "2 of 2 classified, 1 waiting for review" in html
+    assert "1 of 2 classified, 1 waiting for review" in html
     # The model's name and timing are behind the details toggle.
     details = html[html.index('<details class="tech">') :]
     assert html.index(version.name) > html.index('<details class="tech">')
