@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 
 from catalog.models import Category, CategorySource, ImageStatus, Product
 from catalog.selectors import PRODUCT_TABLE_SORTS, UNCATEGORISED
@@ -36,6 +37,8 @@ class ProductForm(forms.ModelForm):
         model = Product
         fields = ["sku", "name", "description", "price", "category"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        labels = {"sku": "SKU", "name": "Product name"}
+        help_texts = {"sku": "Your own reference for the product; unique in your shop."}
 
     def __init__(self, *args, merchant, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,6 +48,10 @@ class ProductForm(forms.ModelForm):
         self.fields[
             "category"
         ].help_text = "Leave empty to let Vitrine choose from the photos."
+        self.fields["category"].empty_label = "Let Vitrine choose"
+        self.fields["price"].label = f"Price ({settings.VITRINE_CURRENCY})"
+        # The file input sits in its drop zone, named by the zone's own label.
+        self.fields["images"].widget.attrs["class"] = "visually-hidden"
 
     def clean_sku(self):
         sku = self.cleaned_data["sku"].strip()
