@@ -206,11 +206,13 @@ def product_table(
     return products.order_by(expression, "-id" if descending else "id")
 
 
-def products_of(*, merchant: Merchant, ids) -> QuerySet[Product]:
-    """The merchant's products among ``ids`` (others' ids match nothing)."""
-    return Product.objects.filter(merchant=merchant, pk__in=list(ids)).select_related(
-        "category"
-    )
+def products_of(*, merchant: Merchant | None, ids) -> QuerySet[Product]:
+    """The merchant's products among ``ids`` (others' ids match nothing; every
+    merchant's when None, for platform admins)."""
+    products = Product.objects.filter(pk__in=list(ids)).select_related("category")
+    if merchant is not None:
+        products = products.filter(merchant=merchant)
+    return products
 
 
 def product_get(*, merchant: Merchant | None, pk: int) -> Product:

@@ -165,6 +165,9 @@ MATRIX = [
     # One photo id for a product of two: the order is refused past the check.
     row("POST", "api:product-images-order", 401, 400, 400, 404, 403, 403, 400,
         obj="product", body={"images": ["{image}"]}),
+    row("POST", "api:product-bulk", 401, 200, 200, 400, 403, 403, 200,
+        body={"action": "set_category", "products": ["{product}"],
+              "category": "apparel"}),
     row("POST", "api:product-images-share", 401, 200, 200, 404, 403, 403, 200,
         obj="product", body={"image": "{image}"}),
     # An empty request: 400 says the role got past the permission check.

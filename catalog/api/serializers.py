@@ -95,6 +95,38 @@ class ProductImageSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ProductBulkInputSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=[("set_category", "Set category"), ("delete", "Delete")]
+    )
+    products = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        max_length=500,
+        help_text="Ids of the products to act on (at most 500).",
+    )
+    category = StrictSlugRelatedField(
+        slug_field="slug",
+        queryset=Category.objects.all(),
+        required=False,
+        help_text="The category to set (slug); required by `set_category`.",
+    )
+
+    def validate(self, data):
+        if data["action"] == "set_category" and not data.get("category"):
+            raise serializers.ValidationError(
+                {"category": ["Name the category to set."]}
+            )
+        return data
+
+
+class ProductBulkResultSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    count = serializers.IntegerField(
+        help_text="Products deleted, or whose category changed."
+    )
+
+
 class ImageOrderInputSerializer(serializers.Serializer):
     images = serializers.ListField(
         child=serializers.IntegerField(min_value=1),

@@ -26,6 +26,8 @@ from catalog.api.serializers import (
     ImageShareResultSerializer,
     ImageUploadInputSerializer,
     ImageUploadResultSerializer,
+    ProductBulkInputSerializer,
+    ProductBulkResultSerializer,
     ProductInputSerializer,
     ProductSerializer,
     ReclassifyResultSerializer,
@@ -36,7 +38,7 @@ from catalog.views import stored_file_response
 from classification import selectors as classification_selectors
 from classification.services import intake
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent, validated, write_schemas
-from config.errors import NotFound
+from config.errors import InvalidInput, NotFound
 from imaging.errors import ImageRejected
 
 # --- Categories ---------------------------------------------------------------
@@ -137,6 +139,7 @@ class ProductViewSet(MerchantScoped, viewsets.ModelViewSet):
         "images": Capability.PRODUCT_MANAGE,
         "images_order": Capability.PRODUCT_MANAGE,
         "images_share": Capability.PRODUCT_MANAGE,
+        "bulk": Capability.PRODUCT_MANAGE,
     }
     filterset_class = ProductFilter
     ordering_fields = ["created_at", "updated_at", "name", "sku", "price"]
@@ -242,6 +245,38 @@ class ProductViewSet(MerchantScoped, viewsets.ModelViewSet):
         return Response(
             ImageUploadResultSerializer({"images": results}).data,
             status=status.HTTP_202_ACCEPTED if any_new else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        operation_id="products_bulk",
+        request=ProductBulkInputSerializer,
+        responses={200: ProductBulkResultSerializer},
+        description="Act on many products at once: `set_category` (the "
+        "merchant's choice, as an edit is) or `delete` (with their photos). "
+        "Every id must be one of the caller's products, else 400 with the "
+        "unknown ids in `details.products` and nothing changed.",
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        data = validated(ProductBulkInputSerializer, request)
+        ids = set(data["products"])
+        products = selectors.products_of(
+            merchant=request_merchant(request, self), ids=ids
+        )
+        unknown = sorted(ids - {product.pk for product in products})
+        if unknown:
+            raise InvalidInput(
+                "Some products do not exist or are not yours.",
+                details={"products": [f"Unknown product ids: {unknown}"]},
+            )
+        if data["action"] == "delete":
+            count = services.products_delete(products=products)
+        else:
+            count = intake.products_set_category(
+                products=products, category=data["category"]
+            )
+        return Response(
+            ProductBulkResultSerializer({"action": data["action"], "count": count}).data
         )
 
     @extend_schema(

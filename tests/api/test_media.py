@@ -97,3 +97,49 @@ def test_another_merchants_photo_cannot_be_shared_deleted_or_covered(
     assert merchant_api.delete(f"/api/v1/images/{theirs.pk}/").status_code == 404
     assert merchant_api.post(f"/api/v1/images/{theirs.pk}/cover/").status_code == 404
     assert ProductImage.objects.filter(pk=theirs.pk, is_cover=False).exists()
+
+
+def test_bulk_sets_the_category_or_deletes(merchant_api, merchant):
+    products = [ProductFactory(merchant=merchant) for _ in range(3)]
+    ids = [p.pk for p in products[:2]]
+    response = merchant_api.post(
+        "/api/v1/products/bulk/",
+        {"action": "set_category", "products": ids, "category": "footwear"},
+        format="json",
+    )
+    assert response.json() == {"action": "set_category", "count": 2}
+    for product in products[:2]:
+        product.refresh_from_db()
+        assert (product.category.slug, product.category_source) == (
+            "footwear",
+            "merchant",
+        )
+    response = merchant_api.post(
+        "/api/v1/products/bulk/", {"action": "delete", "products": ids}, format="json"
+    )
+    assert response.json() == {"action": "delete", "count": 2}
+    assert list(merchant.products.values_list("pk", flat=True)) == [products[2].pk]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"action": "set_category", "products": ["{mine}"]}, "category"),
+        ({"action": "delete", "products": ["{mine}", "{theirs}"]}, "products"),
+        ({"action": "explode", "products": ["{mine}"]}, "action"),
+        ({"action": "delete", "products": []}, "products"),
+    ],
+)
+def test_a_bad_bulk_request_is_a_400_and_changes_nothing(
+    merchant_api, merchant, other_membership, body, field
+):
+    mine = ProductFactory(merchant=merchant)
+    theirs = ProductFactory(merchant=other_membership.merchant)
+    ids = {"{mine}": mine.pk, "{theirs}": theirs.pk}
+    body = {**body, "products": [ids[p] for p in body["products"]]}
+    response = merchant_api.post("/api/v1/products/bulk/", body, format="json")
+    error = assert_error(response, 400, "invalid")
+    assert field in error["details"]
+    mine.refresh_from_db()
+    assert mine.category is None
+    assert theirs.__class__.objects.filter(pk__in=[mine.pk, theirs.pk]).count() == 2
