@@ -47,30 +47,33 @@ def _answer(request: HttpRequest, product, act: Callable[[], str]) -> HttpRespon
     return redirect("catalog:product-detail", pk=product.pk)
 
 
+def _photo_action(request: HttpRequest, pk: int, image_pk: int, act) -> HttpResponse:
+    """Run ``act(image, product)`` on one of the product's photos."""
+    product = _product(request, pk)
+    image = selectors.product_image_get(product=product, pk=image_pk)
+    return _answer(request, product, lambda: act(image, product))
+
+
+def _delete(image, product) -> str:
+    services.image_delete(image=image)
+    return f"Deleted photo {image.original_name or image.pk} from {product.name}."
+
+
+def _cover(image, product) -> str:
+    services.image_set_cover(image=image)
+    return f"{image.original_name or 'The photo'} is now the cover photo."
+
+
 @login_required
 @require_POST
 def image_delete(request: HttpRequest, pk: int, image_pk: int) -> HttpResponse:
-    product = _product(request, pk)
-    image = selectors.product_image_get(product=product, pk=image_pk)
-
-    def act() -> str:
-        services.image_delete(image=image)
-        return f"Deleted photo {image.original_name or image.pk} from {product.name}."
-
-    return _answer(request, product, act)
+    return _photo_action(request, pk, image_pk, _delete)
 
 
 @login_required
 @require_POST
 def image_cover(request: HttpRequest, pk: int, image_pk: int) -> HttpResponse:
-    product = _product(request, pk)
-    image = selectors.product_image_get(product=product, pk=image_pk)
-
-    def act() -> str:
-        services.image_set_cover(image=image)
-        return f"{image.original_name or 'The photo'} is now the cover photo."
-
-    return _answer(request, product, act)
+    return _photo_action(request, pk, image_pk, _cover)
 
 
 @login_required

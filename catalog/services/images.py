@@ -139,21 +139,13 @@ def _image_store(
     )
     _store(key, data)
     _store(thumb_key, prepared.thumbnail)
-    image = ProductImage(
+    image = _new_photo(
         product=product,
-        merchant_id=product.merchant_id,
+        user=user,
+        described_by=prepared,
         file=key,
         thumbnail=thumb_key,
-        sha256=prepared.sha256,
-        phash=prepared.phash,
-        width=prepared.width,
-        height=prepared.height,
-        format=prepared.format,
-        byte_size=prepared.byte_size,
         original_name=(prepared.upload.name or "")[:255],
-        uploaded_by=user,
-        status=ImageStatus.PENDING,
-        position=_next_position(product),
     )
     try:
         with transaction.atomic():
@@ -228,6 +220,26 @@ def _image_for_bytes(
     return (own or rows or [None])[0]
 
 
+# What a photo row says about its bytes, alike on a PreparedImage and a row.
+BYTES_FIELDS = ("sha256", "phash", "width", "height", "format", "byte_size")
+
+
+def _new_photo(
+    *, product: Product, user: User | None, described_by, **fields
+) -> ProductImage:
+    """An unsaved photo of ``product``, waiting to be classified, after its
+    other photos; its bytes as ``described_by`` describes them."""
+    return ProductImage(
+        product=product,
+        merchant_id=product.merchant_id,
+        uploaded_by=user,
+        status=ImageStatus.PENDING,
+        position=_next_position(product),
+        **{name: getattr(described_by, name) for name in BYTES_FIELDS},
+        **fields,
+    )
+
+
 def _next_position(product: Product) -> int:
     last = product.images.aggregate(last=Max("position"))["last"]
     return 0 if last is None else last + 1
@@ -259,22 +271,15 @@ def image_share(
         own = product.images.filter(sha256=source.sha256).first()
         if own:
             return own, False
-        shared = ProductImage.objects.create(
+        shared = _new_photo(
             product=product,
-            merchant_id=product.merchant_id,
+            user=user,
+            described_by=source,
             file=source.file.name,
             thumbnail=source.thumbnail.name,
-            sha256=source.sha256,
-            phash=source.phash,
-            width=source.width,
-            height=source.height,
-            format=source.format,
-            byte_size=source.byte_size,
             original_name=source.original_name,
-            uploaded_by=user,
-            status=ImageStatus.PENDING,
-            position=_next_position(product),
         )
+        shared.save()
     logger.info(
         "image %s shared from %s to product %s", shared.pk, source.pk, product.pk
     )

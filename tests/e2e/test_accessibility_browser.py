@@ -53,6 +53,12 @@ def _check(page, base_url, name, problems):
         page.screenshot(path=SCREENSHOTS / f"a11y-{name}-{width}.png", full_page=True)
 
 
+def _visit(page, base_url, pages, problems):
+    for name, path in pages:
+        page.goto(f"{base_url}{path}")
+        _check(page, base_url, name, problems)
+
+
 def test_every_page_passes_axe(browser, live_server, merchant_user, settings):
     settings.VITRINE_CHARTJS_URL = local_chartjs()
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -70,14 +76,13 @@ def test_every_page_passes_axe(browser, live_server, merchant_user, settings):
 
     merchant = signed_in_context(browser, live_server, merchant_user)
     page = merchant.new_page()
-    for name, path in [
+    pages = [
         ("product-tiles", "/?view=tiles"),
         ("product-table", "/?view=table"),
         ("product-detail", f"/products/{product.pk}/"),
         ("product-form", "/products/new/"),
-    ]:
-        page.goto(f"{base}{path}")
-        _check(page, base, name, problems)
+    ]
+    _visit(page, base, pages, problems)
     # The form again, with its errors beside the fields.
     page.goto(f"{base}/products/new/")
     page.click("button[type=submit]")
@@ -86,15 +91,13 @@ def test_every_page_passes_axe(browser, live_server, merchant_user, settings):
     merchant.close()
 
     staff = signed_in_context(browser, live_server, admin)
-    page = staff.new_page()
-    for name, path in [
+    pages = [
         ("review-queue", "/admin/classification/reviewitem/"),
         ("review-work", "/admin/classification/reviewitem/work/"),
         ("dashboard", "/dashboard/"),
         ("model-versions", "/admin/classification/modelversion/"),
         ("model-version", f"/admin/classification/modelversion/{version.pk}/change/"),
-    ]:
-        page.goto(f"{base}{path}")
-        _check(page, base, name, problems)
+    ]
+    _visit(staff.new_page(), base, pages, problems)
     staff.close()
     assert not problems, "\n".join(problems)

@@ -34,6 +34,15 @@ def _dom_order(page) -> list[int]:
     ]
 
 
+def _announced(page, words: str) -> None:
+    """Wait until the page has told screen readers ``words``."""
+    page.wait_for_function(
+        "(words) => document.getElementById('media-announcer').textContent"
+        ".includes(words)",
+        arg=words,
+    )
+
+
 def _world(merchant):
     version = queue_data.model_version()
     ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.ACTIVE)
@@ -89,18 +98,12 @@ def test_a_merchant_manages_the_photos_of_a_product(
     # Keyboard: the first photo's "later" button, then the arrow key.
     page.locator(f'.image-card[data-image-id="{photos[0].pk}"] .move-down').focus()
     page.keyboard.press("ArrowDown")
-    page.wait_for_function(
-        "() => document.getElementById('media-announcer').textContent"
-        ".includes('position 2 of 3')"
-    )
+    _announced(page, "position 2 of 3")
     expected = [photos[1].pk, photos[0].pk, photos[2].pk]
     assert _dom_order(page) == expected == _order(product)
     # Focus stays on the moved photo, so a second press moves it again.
     page.keyboard.press("ArrowDown")
-    page.wait_for_function(
-        "() => document.getElementById('media-announcer').textContent"
-        ".includes('position 3 of 3')"
-    )
+    _announced(page, "position 3 of 3")
     expected = [photos[1].pk, photos[2].pk, photos[0].pk]
     assert _dom_order(page) == expected == _order(product)
 
@@ -109,10 +112,7 @@ def test_a_merchant_manages_the_photos_of_a_product(
         f'.image-card[data-image-id="{photos[0].pk}"]',
         f'.image-card[data-image-id="{photos[1].pk}"]',
     )
-    page.wait_for_function(
-        "() => document.getElementById('media-announcer').textContent"
-        ".includes('position 1 of 3')"
-    )
+    _announced(page, "position 1 of 3")
     expected = [photos[0].pk, photos[1].pk, photos[2].pk]
     assert _dom_order(page) == expected == _order(product)
     page.set_viewport_size({"width": 1366, "height": 900})
