@@ -7,11 +7,13 @@ urlpatterns = [
     path("", views.product_list, name="product-list"),
     path("products/new/", views.product_create, name="product-create"),
     path("products/bulk/", views_table.product_bulk, name="product-bulk"),
-    path("products/<int:pk>/", views.product_detail, name="product-detail"),
+    path("products/<int:pk>/", views_photos.product_detail, name="product-detail"),
     path("products/<int:pk>/edit/", views.product_edit, name="product-edit"),
     path("products/<int:pk>/delete/", views.product_delete, name="product-delete"),
     path("products/<int:pk>/images/", views.image_upload, name="image-upload"),
-    path("products/<int:pk>/status/", views.product_status, name="product-status"),
+    path(
+        "products/<int:pk>/status/", views_photos.product_status, name="product-status"
+    ),
     path(
         "products/<int:pk>/images/<int:image_pk>/delete/",
         views_photos.image_delete,

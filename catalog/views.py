@@ -16,7 +16,6 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -33,10 +32,6 @@ from catalog.forms import ProductForm
 from catalog.models import ImageStatus
 from catalog.views_photos import wants_json
 from catalog.views_table import VIEW_COOKIE, VIEWS, product_table_context
-from classification.selectors import (
-    predictions_current_for_images,
-    product_review_notices,
-)
 from classification.services import intake
 from imaging.errors import ImageRejected
 
@@ -93,163 +88,6 @@ def product_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _image_cards(product) -> list[dict]:
-    images = list(selectors.product_images(product=product))
-    predictions = predictions_current_for_images(image_ids=[i.pk for i in images])
-    names = selectors.category_names()
-    shared = selectors.image_share_counts(images=images)
-    cards = []
-    for index, image in enumerate(images):
-        prediction = predictions.get(image.pk)
-        top_k = [
-            {
-                "slug": entry["category"],
-                "name": names.get(entry["category"], entry["category"]),
-                "probability": entry["probability"],
-                "known": entry["category"] in names,
-            }
-            for entry in (prediction.top_k if prediction else [])
-        ]
-        cards.append(
-            {
-                "image": image,
-                "order_up": _swapped(images, index, index - 1),
-                "order_down": _swapped(images, index, index + 1),
-                "prediction": prediction,
-                "top_k": top_k,
-                "review_reason": _review_reason(prediction, product),
-                "shared_with": shared.get(image.pk, 0),
-            }
-        )
-    return cards
-
-
-def _swapped(images, i: int, j: int) -> str:
-    """The photo ids with photos ``i`` and ``j`` swapped ("" past either end):
-    what a move button posts, so moving works without the page's script."""
-    if not 0 <= j < len(images):
-        return ""
-    ids = [image.pk for image in images]
-    ids[i], ids[j] = ids[j], ids[i]
-    return ",".join(map(str, ids))
-
-
-def _review_reason(prediction, product) -> str:
-    """Why a photo waits for a person, in the merchant's words."""
-    if prediction is None or prediction.status != "needs_review":
-        return ""
-    category = prediction.category
-    if category is None:
-        return "The best suggestion is not a category of the catalog yet."
-    percent = f"{prediction.confidence:.0%}"
-    threshold = category.auto_accept_threshold
-    if prediction.confidence < threshold:
-        return (
-            f"Waiting for review: {percent} is below the {threshold:.2f} threshold "
-            f"for {category.name}."
-        )
-    if product.category_id and product.category_id != category.pk:
-        return (
-            f"Waiting for review: the suggestion {category.name} differs from "
-            f"{product.category.name}, chosen by the "
-            f"{product.get_category_source_display().lower()}."
-        )
-    return "Waiting for review."
-
-
-def _upload_summary(cards) -> str:
-    """ "18 of 20 classified, 2 waiting for review" for the photos of the page."""
-    if not cards:
-        return ""
-    counts = {}
-    for card in cards:
-        counts[card["image"].status] = counts.get(card["image"].status, 0) + 1
-    done = sum(
-        counts.get(s, 0)
-        for s in (
-            ImageStatus.CLASSIFIED,
-            ImageStatus.REVIEWED,
-        )
-    )
-    parts = [f"{done} of {len(cards)} classified"]
-    for status, words in (
-        (ImageStatus.NEEDS_REVIEW, "waiting for review"),
-        (ImageStatus.FAILED, "failed"),
-    ):
-        if counts.get(status):
-            parts.append(f"{counts[status]} {words}")
-    return ", ".join(parts)
-
-
-@login_required
-@require_GET
-def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    product = selectors.product_get(
-        merchant=_merchant(request, Capability.PRODUCT_VIEW), pk=pk
-    )
-    cards = _image_cards(product)
-    return render(
-        request,
-        "catalog/product_detail.html",
-        {
-            "product": product,
-            "cards": cards,
-            "summary": _upload_summary(cards),
-            "currency": settings.VITRINE_CURRENCY,
-            "offers": selectors.share_offers(
-                product=product, image_ids=request.GET.getlist("offer")
-            ),
-            "in_flight": any(c["image"].status in IN_FLIGHT for c in cards),
-            "max_mb": settings.VITRINE_UPLOAD_MAX_BYTES // 1048576,
-            "review_notices": product_review_notices(product=product),
-        },
-    )
-
-
-@login_required
-@require_GET
-def product_status(request: HttpRequest, pk: int) -> JsonResponse:
-    """The image cards and category of a product, for the page to refresh itself."""
-    product = selectors.product_get(
-        merchant=_merchant(request, Capability.PRODUCT_VIEW), pk=pk
-    )
-    cards = _image_cards(product)
-    return JsonResponse(
-        {
-            "in_flight": any(c["image"].status in IN_FLIGHT for c in cards),
-            "category": product.category.name if product.category else None,
-            "category_source": product.get_category_source_display(),
-            "images": [_image_json(c["image"], c["prediction"]) for c in cards],
-            "summary": _upload_summary(cards),
-            "html": render_to_string(
-                "catalog/_image_cards.html",
-                {"cards": cards, "product": product},
-                request=request,
-            ),
-        }
-    )
-
-
-def _image_json(image, prediction) -> dict:
-    data = {
-        "id": image.pk,
-        "status": image.status,
-        "position": image.position,
-        "is_cover": image.is_cover,
-        "prediction": None,
-    }
-    if prediction is not None:
-        data["prediction"] = {
-            "status": prediction.status,
-            "category": prediction.category.slug if prediction.category else None,
-            "confidence": prediction.confidence,
-            "top_k": prediction.top_k,
-            "model_version": prediction.model_version.name,
-            "error": prediction.error,
-        }
-    return data
-
-
 def _save_product_form(request: HttpRequest, form: ProductForm):
     """Create or update the product and its photos; all or nothing."""
     files = form.cleaned_data.get("images") or []
@@ -276,11 +114,18 @@ def _save_product_form(request: HttpRequest, form: ProductForm):
     return product
 
 
-def _detail_url(product) -> str:
+def _detail_url(request: HttpRequest, product) -> str:
     """The product page, offering the photos the form found on other products."""
     url = reverse("catalog:product-detail", args=[product.pk])
     offers = getattr(product, "offers", [])
-    return f"{url}?{urlencode({'offer': offers}, doseq=True)}" if offers else url
+    if not offers:
+        return url
+    messages.warning(
+        request,
+        f"{len(offers)} photo{'s are' if len(offers) > 1 else ' is'} already on "
+        "other products, so not added here: see below to use them here too.",
+    )
+    return f"{url}?{urlencode({'offer': offers}, doseq=True)}"
 
 
 @login_required
@@ -292,7 +137,7 @@ def product_create(request: HttpRequest) -> HttpResponse:
         product = _save_product_form(request, form)
         if product:
             messages.success(request, f"Created {product.name}.")
-            return redirect(_detail_url(product))
+            return redirect(_detail_url(request, product))
     return render(request, "catalog/product_form.html", {"form": form})
 
 
@@ -311,7 +156,7 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if saved:
         messages.success(request, f"Saved {product.name}.")
-        return redirect(_detail_url(saved))
+        return redirect(_detail_url(request, saved))
     return render(
         request, "catalog/product_form.html", {"form": form, "product": product}
     )
@@ -388,8 +233,9 @@ def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{result['name']}: uploaded. {result['note']}")
         else:
             messages.error(request, f"{result['name']}: {result['error']}".lstrip(": "))
-    product.offers = offers
-    return redirect(_detail_url(product))
+    url = reverse("catalog:product-detail", args=[product.pk])
+    query = urlencode({"offer": offers}, doseq=True)
+    return redirect(f"{url}?{query}" if offers else url)
 
 
 def _duplicate_note(image, product) -> str:

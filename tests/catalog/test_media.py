@@ -106,6 +106,7 @@ def test_the_product_form_offers_photos_found_on_other_products(
         follow=True,
     )
     page = response.content.decode()
+    assert "1 photo is already on other products, so not added here" in page
     assert "lamp.jpg is already on" in page
     assert "Use it on this product too" in page
     created = merchant.products.get(sku="LAMP-2")

@@ -171,3 +171,13 @@ def test_another_merchants_products_are_not_touched(
     )
     assert "does not exist any more" in response.content.decode()
     assert Product.objects.filter(pk=theirs.pk).exists()
+
+
+def test_the_tables_queries_do_not_grow_with_products(
+    merchant_client, merchant, django_assert_max_num_queries
+):
+    for _ in range(60):
+        queue_data.image(product=ProductFactory(merchant=merchant))
+    with django_assert_max_num_queries(9):
+        response = merchant_client.get(LIST, {"view": "table", "sort": "photos"})
+    assert len(_rows(response)) == 50
