@@ -141,6 +141,7 @@ function restoreFocus(imageId, className) {
 async function startPolling() {
   if (polling) return;
   polling = true;
+  cards.dataset.polling = "true"; // for tests that wait for a quiet page
   try {
     let delay = 700;
     // Refresh at least once, then while photos are still being classified.
@@ -150,6 +151,7 @@ async function startPolling() {
     }
   } finally {
     polling = false;
+    delete cards.dataset.polling;
   }
 }
 

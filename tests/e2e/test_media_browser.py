@@ -132,6 +132,9 @@ def test_a_merchant_manages_the_photos_of_a_product(
     page.set_input_files("#id_file", str(path))
     item = page.wait_for_selector(".upload-list li.elsewhere")
     assert "Linen shirt, blue" in item.inner_text()
+    # The live server's test database is one connection for every thread: the
+    # share waits for the page's refreshes to end.
+    page.wait_for_selector("#image-cards:not([data-polling])", state="attached")
     page.get_by_role("button", name="Use it on this product too").click()
     page.wait_for_function("() => document.querySelectorAll('.image-card').length == 3")
     page.wait_for_selector(".upload-list li >> text=stored once")
