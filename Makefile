@@ -16,6 +16,11 @@ PYTEST_ARGS ?=
 CHARTJS_VERSION := 4.5.1
 CHARTJS_INTEGRITY := sha384-jb8JQMbMoBUzgWatfe6COACi2ljcDdZQ2OxczGA3bGNeWe+6DChMTBJemed7ZnvJ
 CHARTJS := static/vendor/chartjs-$(CHARTJS_VERSION)/chart.umd.min.js
+# axe-core, the accessibility checker the browser tests load into each page;
+# pinned like Chart.js (tests/e2e/axe.py names the same file).
+AXE_VERSION := 4.14.1
+AXE_INTEGRITY := sha384-xt1SFg49QaDwsyt0Xfs2XAyBtYPClXl3X2q5OOLeGAUmq9jZTYIMdztpF99WdhiH
+AXE := static/vendor/axe-core-$(AXE_VERSION)/axe.min.js
 export CHARTJS_HASH_PY := import base64, hashlib, sys; \
   print("sha384-" + base64.b64encode(hashlib.sha384(open(sys.argv[1], "rb").read()).digest()).decode())
 
@@ -26,7 +31,7 @@ help:
 	@echo "make test   install and run the whole test suite"
 	@echo "make lint   ruff check and format check"
 	@echo "make worker a local Celery worker with the periodic upkeep (needs CELERY_BROKER_URL)"
-	@echo "make vendor fetch the pinned Chart.js into static/vendor/ (offline installs, browser tests)"
+	@echo "make vendor fetch the pinned Chart.js and axe-core into static/vendor/ (offline installs, browser tests)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed."; exit 1; }
@@ -53,7 +58,7 @@ browser:
 
 # A local copy of Chart.js (gitignored) for offline installs and the browser
 # tests: the npm package's file, checked against the pinned integrity hash.
-vendor: $(CHARTJS)
+vendor: $(CHARTJS) $(AXE)
 
 $(CHARTJS):
 	@if ! command -v npm >/dev/null; then \
@@ -65,6 +70,18 @@ $(CHARTJS):
 	  got=$$($(PYTHON) -c "$$CHARTJS_HASH_PY" "$$tmp/package/dist/chart.umd.min.js") && \
 	  if [ "$$got" != "$(CHARTJS_INTEGRITY)" ]; then echo "Chart.js integrity mismatch: $$got"; exit 1; fi && \
 	  mkdir -p $(@D) && mv "$$tmp/package/dist/chart.umd.min.js" $@ && echo "Chart.js $(CHARTJS_VERSION) -> $@"
+
+$(AXE):
+	@if ! command -v npm >/dev/null; then \
+	  echo "npm is needed to fetch axe-core into static/vendor/ (the accessibility tests need it)."; \
+	  if [ "$(CI)" = true ]; then exit 1; else exit 0; fi; fi; \
+	  tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  npm pack --silent --pack-destination "$$tmp" axe-core@$(AXE_VERSION) >/dev/null && \
+	  tar -xzf "$$tmp/axe-core-$(AXE_VERSION).tgz" -C "$$tmp" package/axe.min.js package/LICENSE && \
+	  got=$$($(PYTHON) -c "$$CHARTJS_HASH_PY" "$$tmp/package/axe.min.js") && \
+	  if [ "$$got" != "$(AXE_INTEGRITY)" ]; then echo "axe-core integrity mismatch: $$got"; exit 1; fi && \
+	  mkdir -p $(@D) && mv "$$tmp/package/LICENSE" $(@D)/LICENSE && \
+	  mv "$$tmp/package/axe.min.js" $@ && echo "axe-core $(AXE_VERSION) -> $@"
 
 test: $(STAMP) browser vendor
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

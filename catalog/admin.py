@@ -5,15 +5,17 @@ from django.utils.html import format_html
 from catalog.models import Category, Product, ProductImage
 
 
-def thumbnail_html(image: ProductImage | None, size: int = 64) -> str:
+def thumbnail_html(image: ProductImage | None, size: int = 64, alt: str = "") -> str:
+    """A photo's thumbnail; ``alt`` names it where it is a link's only content."""
     if image is None or not image.pk:
         return "—"
     url = reverse("catalog:image-thumbnail", args=[image.pk])
     return format_html(
-        '<img class="vitrine-thumb" src="{}" width="{}" height="{}" alt="">',
+        '<img class="vitrine-thumb" src="{}" width="{}" height="{}" alt="{}">',
         url,
         size,
         size,
+        alt,
     )
 
 

@@ -103,8 +103,14 @@ class ImageStatus(models.TextChoices):
 
 
 class ProductImage(models.Model):
-    """An uploaded photo, stored once per merchant under a key derived from its
-    SHA-256 (see image_storage_keys)."""
+    """A photo of one product, its bytes stored once per merchant under a key
+    derived from their SHA-256 (see image_storage_keys).
+
+    A photo used on several products (variants sharing photos) is one row per
+    product naming the same stored file: each product orders, covers, deletes
+    and has its photo classified on its own, and the stored object stays until
+    no row names it (files_release).
+    """
 
     product = models.ForeignKey(
         Product, on_delete=models.CASCADE, related_name="images"
@@ -134,18 +140,29 @@ class ProductImage(models.Model):
         max_length=16, choices=ImageStatus.choices, default=ImageStatus.PENDING
     )
     status_changed_at = models.DateTimeField(auto_now_add=True)
+    # Where the merchant placed the photo among the product's (0 first).
+    position = models.PositiveIntegerField(default=0)
+    # The photo that stands for the product in lists; at most one per product.
+    is_cover = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["merchant", "sha256"], name="image_bytes_unique_per_merchant"
-            )
+                fields=["product", "sha256"], name="image_bytes_unique_per_product"
+            ),
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=models.Q(is_cover=True),
+                name="one_cover_per_product",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "status_changed_at"]),
             models.Index(fields=["sha256"]),
+            models.Index(fields=["merchant", "sha256"], name="image_merchant_bytes"),
+            models.Index(fields=["product", "position"], name="image_product_order"),
             models.Index(fields=["merchant", "-created_at"]),
             # The dashboards: a period's uploads from the index alone; one
             # merchant's photos waiting or failed, and its image ids to join its

@@ -7,10 +7,12 @@ from django.db.models import (
     Count,
     DateField,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -73,6 +75,144 @@ def product_list(
             distinct=True,
         ),
     )
+
+
+# A product's photos as the merchant placed them, and the cover before them
+# where lists show one photo.
+PHOTO_ORDER = ("position", "id")
+COVER_FIRST = ("-is_cover", *PHOTO_ORDER)
+
+
+def product_images(*, product: Product) -> QuerySet[ProductImage]:
+    """The product's photos in the merchant's order."""
+    return product.images.order_by(*PHOTO_ORDER)
+
+
+def product_image_get(*, product: Product, pk: int) -> ProductImage:
+    """Return the product's photo, or raise Http404."""
+    return get_object_or_404(product.images.select_related("product"), pk=pk)
+
+
+def image_share_counts(*, images: list[ProductImage]) -> dict[int, int]:
+    """Map each image id to how many other products use the same stored bytes."""
+    if not images:
+        return {}
+    merchant_id = images[0].merchant_id
+    rows = (
+        ProductImage.objects.filter(
+            merchant_id=merchant_id, sha256__in={i.sha256 for i in images}
+        )
+        .order_by()
+        .values("sha256")
+        .annotate(n=Count("id"))
+    )
+    per_bytes = {row["sha256"]: row["n"] for row in rows}
+    return {image.pk: per_bytes.get(image.sha256, 1) - 1 for image in images}
+
+
+def share_offers(*, product: Product, image_ids) -> list[ProductImage]:
+    """The merchant's photos named in ``image_ids`` that are on other products
+    and whose bytes this product lacks: what its page offers to use here too."""
+    ids = [int(pk) for pk in image_ids if str(pk).isdigit()][:50]
+    if not ids:
+        return []
+    own = product.images.values("sha256")
+    return list(
+        ProductImage.objects.select_related("product")
+        .filter(pk__in=ids, merchant_id=product.merchant_id)
+        .exclude(product=product)
+        .exclude(sha256__in=own)
+        .order_by("pk")
+    )
+
+
+# The catalog table's sortable columns: the name a page uses -> the ordering.
+PRODUCT_TABLE_SORTS = {
+    "name": "name",
+    "sku": "sku",
+    "price": "price",
+    "category": "category__name",
+    "source": "category_source",
+    "photos": "image_count",
+    "review": "review_count",
+    "created": "created_at",
+}
+UNCATEGORISED = "none"
+
+
+def product_table(
+    *,
+    merchant: Merchant,
+    search: str = "",
+    category: Category | str | None = None,
+    status: str = "",
+    source: str | None = None,
+    sort: str = "-created",
+    ids=None,
+) -> QuerySet[Product]:
+    """The merchant's products for the catalog table, filtered and sorted
+    (only those of ``ids`` when given).
+
+    ``category`` is a category or UNCATEGORISED; ``source`` a CategorySource
+    value, or "" for products without a category source; ``sort`` a key of
+    PRODUCT_TABLE_SORTS, "-" first for descending (nulls last either way). Each
+    product carries its photo counts per status and ``cover_id`` (its cover
+    photo, else its first), so a page is one query and its count.
+    """
+    products = Product.objects.filter(merchant=merchant).select_related("category")
+    if ids is not None:
+        products = products.filter(pk__in=list(ids))
+    if "\x00" in search:
+        return products.none()
+    if search:
+        products = products.filter(Q(name__icontains=search) | Q(sku__icontains=search))
+    if category == UNCATEGORISED:
+        products = products.filter(category__isnull=True)
+    elif category is not None:
+        products = products.filter(category=category)
+    if source is not None:
+        products = products.filter(category_source=source)
+    if status:
+        products = products.filter(
+            Exists(ProductImage.objects.filter(product=OuterRef("pk"), status=status))
+        )
+    counts = {
+        "image_count": Count("images", distinct=True),
+        "classified_count": Count(
+            "images", filter=Q(images__status=ImageStatus.CLASSIFIED), distinct=True
+        ),
+        "review_count": Count(
+            "images", filter=Q(images__status=ImageStatus.NEEDS_REVIEW), distinct=True
+        ),
+        "reviewed_count": Count(
+            "images", filter=Q(images__status=ImageStatus.REVIEWED), distinct=True
+        ),
+        "failed_count": Count(
+            "images", filter=Q(images__status=ImageStatus.FAILED), distinct=True
+        ),
+        "waiting_count": Count(
+            "images",
+            filter=Q(images__status__in=[ImageStatus.PENDING, ImageStatus.PROCESSING]),
+            distinct=True,
+        ),
+    }
+    cover = ProductImage.objects.filter(product=OuterRef("pk")).order_by(*COVER_FIRST)
+    products = products.annotate(**counts, cover_id=Subquery(cover.values("pk")[:1]))
+    descending = sort.startswith("-")
+    field = PRODUCT_TABLE_SORTS.get(sort.lstrip("-"), "created_at")
+    expression = (
+        F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    )
+    return products.order_by(expression, "-id" if descending else "id")
+
+
+def products_of(*, merchant: Merchant | None, ids) -> QuerySet[Product]:
+    """The merchant's products among ``ids`` (others' ids match nothing; every
+    merchant's when None, for platform admins)."""
+    products = Product.objects.filter(pk__in=list(ids)).select_related("category")
+    if merchant is not None:
+        products = products.filter(merchant=merchant)
+    return products
 
 
 def product_get(*, merchant: Merchant | None, pk: int) -> Product:
@@ -146,7 +286,7 @@ def products_with_images(*, merchant: Merchant | None) -> QuerySet[Product]:
     if merchant is not None:
         products = products.filter(merchant=merchant)
     return products.prefetch_related(
-        Prefetch("images", queryset=ProductImage.objects.order_by("-created_at", "-id"))
+        Prefetch("images", queryset=ProductImage.objects.order_by(*COVER_FIRST))
     ).order_by("-created_at", "-id")
 
 

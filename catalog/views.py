@@ -16,7 +16,8 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import (
@@ -29,10 +30,8 @@ from accounts.roles import (
 from catalog import selectors, services
 from catalog.forms import ProductForm
 from catalog.models import ImageStatus
-from classification.selectors import (
-    predictions_current_for_images,
-    product_review_notices,
-)
+from catalog.views_photos import wants_json
+from catalog.views_table import VIEW_COOKIE, VIEWS, product_table_context
 from classification.services import intake
 from imaging.errors import ImageRejected
 
@@ -50,98 +49,43 @@ def _merchant(request: HttpRequest, capability: Capability = Capability.PRODUCT_
 @login_required
 @require_GET
 def product_list(request: HttpRequest) -> HttpResponse:
+    """The catalog as tiles or as a table (``?view=``, then remembered)."""
     if request.user.is_staff and not user_roles(request.user) & MERCHANT_ROLES:
         return redirect("admin:index")  # platform staff work in the admin
     merchant = _merchant(request, Capability.PRODUCT_VIEW)
-    products = selectors.product_list(
-        merchant=merchant,
-        search=request.GET.get("q", "").strip(),
-        status=request.GET.get("status", "")
-        if request.GET.get("status") in ImageStatus.values
-        else "",
-    )
-    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "catalog/product_list.html",
-        {
-            "page": page,
-            "q": request.GET.get("q", ""),
-            "status": request.GET.get("status", ""),
-            "statuses": ImageStatus.choices,
-            "merchant_summary": selectors.merchant_summary(merchant=merchant),
-        },
-    )
-
-
-def _image_cards(product) -> list[dict]:
-    images = list(product.images.order_by("-created_at", "-id"))
-    predictions = predictions_current_for_images(image_ids=[i.pk for i in images])
-    names = selectors.category_names()
-    cards = []
-    for image in images:
-        prediction = predictions.get(image.pk)
-        top_k = [
-            (names.get(entry["category"], entry["category"]), entry["probability"])
-            for entry in (prediction.top_k if prediction else [])
-        ]
-        cards.append({"image": image, "prediction": prediction, "top_k": top_k})
-    return cards
-
-
-@login_required
-@require_GET
-def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    product = selectors.product_get(
-        merchant=_merchant(request, Capability.PRODUCT_VIEW), pk=pk
-    )
-    cards = _image_cards(product)
-    return render(
-        request,
-        "catalog/product_detail.html",
-        {
-            "product": product,
-            "cards": cards,
-            "in_flight": any(c["image"].status in IN_FLIGHT for c in cards),
-            "max_mb": settings.VITRINE_UPLOAD_MAX_BYTES // 1048576,
-            "review_notices": product_review_notices(product=product),
-        },
-    )
-
-
-@login_required
-@require_GET
-def product_status(request: HttpRequest, pk: int) -> JsonResponse:
-    """The image cards and category of a product, for the page to refresh itself."""
-    product = selectors.product_get(
-        merchant=_merchant(request, Capability.PRODUCT_VIEW), pk=pk
-    )
-    cards = _image_cards(product)
-    return JsonResponse(
-        {
-            "in_flight": any(c["image"].status in IN_FLIGHT for c in cards),
-            "category": product.category.name if product.category else None,
-            "category_source": product.get_category_source_display(),
-            "images": [_image_json(c["image"], c["prediction"]) for c in cards],
-            "html": render_to_string(
-                "catalog/_image_cards.html", {"cards": cards}, request=request
-            ),
-        }
-    )
-
-
-def _image_json(image, prediction) -> dict:
-    data = {"id": image.pk, "status": image.status, "prediction": None}
-    if prediction is not None:
-        data["prediction"] = {
-            "status": prediction.status,
-            "category": prediction.category.slug if prediction.category else None,
-            "confidence": prediction.confidence,
-            "top_k": prediction.top_k,
-            "model_version": prediction.model_version.name,
-            "error": prediction.error,
-        }
-    return data
+    view = request.GET.get("view") or request.COOKIES.get(VIEW_COOKIE)
+    view = view if view in VIEWS else "tiles"
+    context = {
+        "view": view,
+        "merchant_summary": selectors.merchant_summary(merchant=merchant),
+        "currency": settings.VITRINE_CURRENCY,
+    }
+    if view == "table":
+        context.update(product_table_context(request, merchant))
+    else:
+        products = selectors.product_list(
+            merchant=merchant,
+            search=request.GET.get("q", "").strip(),
+            status=request.GET.get("status", "")
+            if request.GET.get("status") in ImageStatus.values
+            else "",
+        )
+        context.update(
+            {
+                "page": Paginator(products, PAGE_SIZE).get_page(
+                    request.GET.get("page")
+                ),
+                "q": request.GET.get("q", ""),
+                "status": request.GET.get("status", ""),
+                "statuses": ImageStatus.choices,
+            }
+        )
+    response = render(request, "catalog/product_list.html", context)
+    if request.GET.get("view") in VIEWS:
+        response.set_cookie(
+            VIEW_COOKIE, view, max_age=365 * 86400, samesite="Lax", httponly=True
+        )
+    return response
 
 
 def _save_product_form(request: HttpRequest, form: ProductForm):
@@ -163,8 +107,25 @@ def _save_product_form(request: HttpRequest, form: ProductForm):
             product = intake.product_update(product=form.instance, **fields)
         else:
             product = services.product_create(merchant=form.merchant, **fields)
-        intake.images_store(product=product, prepared=prepared, user=request.user)
+        stored = intake.images_store(
+            product=product, prepared=prepared, user=request.user
+        )
+    product.offers = [i.pk for i, _ in stored if i.product_id != product.pk]
     return product
+
+
+def _detail_url(request: HttpRequest, product) -> str:
+    """The product page, offering the photos the form found on other products."""
+    url = reverse("catalog:product-detail", args=[product.pk])
+    offers = getattr(product, "offers", [])
+    if not offers:
+        return url
+    messages.warning(
+        request,
+        f"{len(offers)} photo{'s are' if len(offers) > 1 else ' is'} already on "
+        "other products, so not added here: see below to use them here too.",
+    )
+    return f"{url}?{urlencode({'offer': offers}, doseq=True)}"
 
 
 @login_required
@@ -176,7 +137,7 @@ def product_create(request: HttpRequest) -> HttpResponse:
         product = _save_product_form(request, form)
         if product:
             messages.success(request, f"Created {product.name}.")
-            return redirect("catalog:product-detail", pk=product.pk)
+            return redirect(_detail_url(request, product))
     return render(request, "catalog/product_form.html", {"form": form})
 
 
@@ -188,13 +149,14 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ProductForm(
         request.POST or None, request.FILES or None, instance=product, merchant=merchant
     )
-    if (
+    saved = (
         request.method == "POST"
         and form.is_valid()
         and _save_product_form(request, form)
-    ):
+    )
+    if saved:
         messages.success(request, f"Saved {product.name}.")
-        return redirect("catalog:product-detail", pk=product.pk)
+        return redirect(_detail_url(request, saved))
     return render(
         request, "catalog/product_form.html", {"form": form, "product": product}
     )
@@ -235,6 +197,7 @@ def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
             )
             continue
         note = "" if created else _duplicate_note(image, product)
+        elsewhere = image.product_id != product.pk
         results.append(
             {
                 "name": upload.name,
@@ -243,6 +206,10 @@ def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 "created": created,
                 "status": image.status,
                 "note": note,
+                # Bytes already on another product: offer to use them here too.
+                "share_url": reverse("catalog:image-share", args=[product.pk])
+                if elsewhere
+                else "",
             }
         )
     if not files:
@@ -254,21 +221,30 @@ def image_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 "error": "Choose at least one photo.",
             }
         )
-    if request.accepts("application/json") and not request.accepts("text/html"):
+    if wants_json(request):
         status = 200 if any(r["ok"] for r in results) else 400
         return JsonResponse({"results": results}, status=status)
+    offers = []
     for result in results:
-        if result["ok"]:
+        if result["ok"] and result["share_url"]:
+            offers.append(result["id"])
+            messages.warning(request, f"{result['name']}: {result['note']}")
+        elif result["ok"]:
             messages.success(request, f"{result['name']}: uploaded. {result['note']}")
         else:
             messages.error(request, f"{result['name']}: {result['error']}".lstrip(": "))
-    return redirect("catalog:product-detail", pk=product.pk)
+    url = reverse("catalog:product-detail", args=[product.pk])
+    query = urlencode({"offer": offers}, doseq=True)
+    return redirect(f"{url}?{query}" if offers else url)
 
 
 def _duplicate_note(image, product) -> str:
     if image.product_id == product.pk:
         return "This photo was already on this product."
-    return f"This photo is already on “{image.product.name}” ({image.product.sku})."
+    return (
+        f"This photo is already on “{image.product.name}” ({image.product.sku}), "
+        "so it was not added here. Use it on this product too: it stays stored once."
+    )
 
 
 def stored_file_response(name: str) -> HttpResponse:

@@ -30,6 +30,7 @@ DJANGO = ["django", "rest_framework", "config"]
 # Paths inside an app (fnmatch patterns) of the modules that compose apps.
 COMPOSERS = [
     "views.py",
+    "views_*.py",
     "api/views.py",
     "admin.py",
     "admin_*.py",

@@ -159,6 +159,17 @@ MATRIX = [
     row("GET", "api:image-file", 401, 200, 200, 404, 200, 403, 200, obj="image"),
     row("POST", "api:image-reclassify", 401, 403, 403, 403, 403, 403, 200,
         obj="image"),
+    row("DELETE", "api:image-detail", 401, 204, 204, 404, 403, 403, 204,
+        obj="image"),
+    row("POST", "api:image-cover", 401, 200, 200, 404, 403, 403, 200, obj="image"),
+    # One photo id for a product of two: the order is refused past the check.
+    row("POST", "api:product-images-order", 401, 400, 400, 404, 403, 403, 400,
+        obj="product", body={"images": ["{image}"]}),
+    row("POST", "api:product-bulk", 401, 200, 200, 400, 403, 403, 200,
+        body={"action": "set_category", "products": ["{product}"],
+              "category": "apparel"}),
+    row("POST", "api:product-images-share", 401, 200, 200, 404, 403, 403, 200,
+        obj="product", body={"image": "{image}"}),
     # An empty request: 400 says the role got past the permission check.
     row("POST", "api:classify", 401, 400, 400, 400, 403, 403, 400, body={},
         multipart=True),
@@ -209,6 +220,9 @@ MATRIX = [
     # --- merchant pages: members of their merchant; staff go to the admin
     row("GET", "catalog:product-list", LOGIN, 200, 200, 200, 302, 302, 302),
     row("GET", "catalog:product-create", LOGIN, 200, 200, 200, 403, 403, 403),
+    # Another merchant's ids are refused as a form error (a redirect back).
+    row("POST", "catalog:product-bulk", LOGIN, 200, 200, 302, 403, 403, 403,
+        body={"action": "export", "products": ["{product}"]}),
     row("GET", "catalog:product-detail", LOGIN, 200, 200, 404, 403, 403, 403,
         obj="product"),
     row("GET", "catalog:product-edit", LOGIN, 200, 200, 404, 403, 403, 403,
@@ -219,6 +233,17 @@ MATRIX = [
         obj="product", body={"file": photo}, multipart=True),
     row("GET", "catalog:product-status", LOGIN, 200, 200, 404, 403, 403, 403,
         obj="product"),
+    # The product page's media manager.
+    row("POST", "catalog:image-delete", LOGIN, 302, 302, 404, 403, 403, 403,
+        obj="product", kwargs={"image_pk": "{image}"}),
+    row("POST", "catalog:image-cover", LOGIN, 302, 302, 404, 403, 403, 403,
+        obj="product", kwargs={"image_pk": "{image}"}),
+    row("POST", "catalog:image-order", LOGIN, 302, 302, 404, 403, 403, 403,
+        obj="product", body={"order": "{image}"}),
+    row("POST", "catalog:image-share", LOGIN, 302, 302, 404, 403, 403, 403,
+        obj="product", body={"image": "{image}"}),
+    row("POST", "catalog:product-category", LOGIN, 302, 302, 404, 403, 403, 403,
+        obj="product", body={"category": "matrix"}),
     # Photos are also what a review looks at.
     row("GET", "catalog:image-file", LOGIN, 200, 200, 404, 200, 403, 200,
         obj="image"),

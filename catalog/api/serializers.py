@@ -96,8 +96,63 @@ class CategoryInputSerializer(serializers.Serializer):
 class ProductImageSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = ProductImage
-        fields = ["id", "status", "created_at"]
+        fields = ["id", "status", "position", "is_cover", "created_at"]
         read_only_fields = fields
+
+
+class ProductBulkInputSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=[("set_category", "Set category"), ("delete", "Delete")]
+    )
+    products = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        max_length=500,
+        help_text="Ids of the products to act on (at most 500).",
+    )
+    category = StrictSlugRelatedField(
+        slug_field="slug",
+        queryset=Category.objects.all(),
+        required=False,
+        help_text="The category to set (slug); required by `set_category`.",
+    )
+
+    def validate(self, data):
+        if data["action"] == "set_category" and not data.get("category"):
+            raise serializers.ValidationError(
+                {"category": ["Name the category to set."]}
+            )
+        return data
+
+
+class ProductBulkResultSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    count = serializers.IntegerField(
+        help_text="Products deleted, or whose category changed."
+    )
+
+
+class ImageOrderInputSerializer(serializers.Serializer):
+    images = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        max_length=1000,
+        help_text="Every photo id of the product once, first to last.",
+    )
+
+
+class ImageShareInputSerializer(serializers.Serializer):
+    image = serializers.IntegerField(
+        min_value=1, help_text="A photo of another of the merchant's products."
+    )
+
+
+class ImageShareResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = serializers.IntegerField()
+    created = serializers.BooleanField(
+        help_text="False when the product already had these bytes."
+    )
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -278,6 +333,8 @@ class ImageSerializer(serializers.ModelSerializer):
             "byte_size",
             "sha256",
             "original_name",
+            "position",
+            "is_cover",
             "file_url",
             "storage_url",
             "prediction",

@@ -15,9 +15,14 @@ from catalog.api.filters import CategoryFilter, ImageFilter, ProductFilter
 from catalog.api.serializers import (
     CategoryInputSerializer,
     CategorySerializer,
+    ImageOrderInputSerializer,
     ImageSerializer,
+    ImageShareInputSerializer,
+    ImageShareResultSerializer,
     ImageUploadInputSerializer,
     ImageUploadResultSerializer,
+    ProductBulkInputSerializer,
+    ProductBulkResultSerializer,
     ProductInputSerializer,
     ProductSerializer,
     ReclassifyResultSerializer,
@@ -35,6 +40,7 @@ from config.api import (
     validated,
     write_schemas,
 )
+from config.errors import InvalidInput, NotFound
 from imaging.errors import ImageRejected
 
 # --- Categories ---------------------------------------------------------------
@@ -134,6 +140,9 @@ class ProductViewSet(
         "partial_update": Capability.PRODUCT_MANAGE,
         "destroy": Capability.PRODUCT_MANAGE,
         "images": Capability.PRODUCT_MANAGE,
+        "images_order": Capability.PRODUCT_MANAGE,
+        "images_share": Capability.PRODUCT_MANAGE,
+        "bulk": Capability.PRODUCT_MANAGE,
     }
     filterset_class = ProductFilter
     ordering_fields = ["created_at", "updated_at", "name", "sku", "price"]
@@ -224,6 +233,85 @@ class ProductViewSet(
             status=status.HTTP_202_ACCEPTED if any_new else status.HTTP_200_OK,
         )
 
+    @extend_schema(
+        operation_id="products_bulk",
+        request=ProductBulkInputSerializer,
+        responses={200: ProductBulkResultSerializer},
+        description="Act on many products at once: `set_category` (the "
+        "merchant's choice, as an edit is) or `delete` (with their photos). "
+        "Every id must be one of the caller's products, else 400 with the "
+        "unknown ids in `details.products` and nothing changed.",
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        data = validated(ProductBulkInputSerializer, request)
+        ids = set(data["products"])
+        products = selectors.products_of(
+            merchant=request_merchant(request, self), ids=ids
+        )
+        unknown = sorted(ids - {product.pk for product in products})
+        if unknown:
+            raise InvalidInput(
+                "Some products do not exist or are not yours.",
+                details={"products": [f"Unknown product ids: {unknown}"]},
+            )
+        if data["action"] == "delete":
+            count = services.products_delete(products=products)
+        else:
+            count = intake.products_set_category(
+                products=products, category=data["category"]
+            )
+        return Response(
+            ProductBulkResultSerializer({"action": data["action"], "count": count}).data
+        )
+
+    @extend_schema(
+        operation_id="products_images_order",
+        request=ImageOrderInputSerializer,
+        responses={204: None},
+        description="Put the product's photos in the given order: `images` lists "
+        "each of its photo ids once, first to last (400 otherwise, nothing "
+        "changed).",
+    )
+    @action(detail=True, methods=["post"], url_path="images/order")
+    def images_order(self, request, pk=None):
+        product = self.get_object()
+        data = validated(ImageOrderInputSerializer, request)
+        services.images_reorder(product=product, image_ids=data["images"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="products_images_share",
+        request=ImageShareInputSerializer,
+        responses={
+            201: ImageShareResultSerializer,
+            200: OpenApiResponse(
+                ImageShareResultSerializer,
+                description="The product already has these bytes: its own photo.",
+            ),
+        },
+        description="Use a photo of another of the merchant's products on this "
+        "one too (variants sharing photos): the bytes stay stored once, and the "
+        "new photo is classified with the stored prediction of the same bytes. "
+        "404 for a photo of another merchant.",
+    )
+    @action(detail=True, methods=["post"], url_path="images/share")
+    def images_share(self, request, pk=None):
+        product = self.get_object()
+        data = validated(ImageShareInputSerializer, request)
+        image = selectors.images_by_id(ids=[data["image"]]).get(data["image"])
+        if image is None or image.merchant_id != product.merchant_id:
+            raise NotFound("No such photo.", code="image_not_found", field="image")
+        shared, created = intake.image_share(
+            image=image, product=product, user=request.user
+        )
+        return Response(
+            ImageShareResultSerializer(
+                {"id": shared.pk, "product": product.pk, "created": created}
+            ).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
 
 # --- Images -------------------------------------------------------------------
 
@@ -247,6 +335,8 @@ class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         "retrieve": Capability.IMAGE_VIEW,
         "file": Capability.IMAGE_VIEW,
         "reclassify": Capability.IMAGE_RECLASSIFY,
+        "destroy": Capability.PRODUCT_MANAGE,
+        "cover": Capability.PRODUCT_MANAGE,
     }
     filterset_class = ImageFilter
     ordering_fields = ["created_at", "status_changed_at"]
@@ -285,6 +375,28 @@ class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def retrieve(self, request, pk=None):
         image = selectors.image_get(merchant=request_merchant(request, self), pk=pk)
+        return Response(ImageSerializer(image, context=self._context([image])).data)
+
+    @extend_schema(
+        responses={204: None},
+        description="Delete a photo from its product. The stored file stays while "
+        "another product uses the same photo.",
+    )
+    def destroy(self, request, pk=None):
+        image = selectors.image_get(merchant=request_merchant(request, self), pk=pk)
+        services.image_delete(image=image)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        operation_id="images_cover",
+        request=None,
+        responses={200: ImageSerializer},
+        description="Make the photo its product's cover photo (the one lists show).",
+    )
+    @action(detail=True, methods=["post"])
+    def cover(self, request, pk=None):
+        image = selectors.image_get(merchant=request_merchant(request, self), pk=pk)
+        services.image_set_cover(image=image)
         return Response(ImageSerializer(image, context=self._context([image])).data)
 
     @extend_schema(

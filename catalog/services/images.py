@@ -15,10 +15,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
 from catalog.models import ImageStatus, Product, ProductImage, image_storage_keys
+from config.errors import InvalidInput, NotFound
 from imaging.decode import decode_image
 from imaging.errors import ImageRejected
 from imaging.resize import make_thumbnail, perceptual_hash, shrink
@@ -85,8 +87,10 @@ def images_store(
 ) -> list[tuple[ProductImage, bool]]:
     """Store and register checked photos for ``product``, in one transaction.
 
-    Return each image and whether it is new: bytes the merchant already stored
-    return the image that has them. Nothing is classified here (see
+    Return each image and whether it is new: bytes already on this product
+    return its photo; bytes the merchant stored for another product return that
+    product's photo, not attached here (image_share attaches it on request). A
+    new photo goes after the product's others. Nothing is classified here (see
     classification.services.intake.images_store).
     """
     merchant_id = product.merchant_id
@@ -116,7 +120,10 @@ def _image_store(
     # Runs under _lock_bytes. The row lock waits for a delete of the same bytes
     # in flight: once it commits, the row is gone and the bytes are stored anew.
     existing = _image_for_bytes(
-        merchant_id=product.merchant_id, sha256=prepared.sha256, lock=True
+        merchant_id=product.merchant_id,
+        sha256=prepared.sha256,
+        lock=True,
+        product_id=product.pk,
     )
     if existing:
         return existing, False
@@ -132,20 +139,13 @@ def _image_store(
     )
     _store(key, data)
     _store(thumb_key, prepared.thumbnail)
-    image = ProductImage(
+    image = _new_photo(
         product=product,
-        merchant_id=product.merchant_id,
+        user=user,
+        described_by=prepared,
         file=key,
         thumbnail=thumb_key,
-        sha256=prepared.sha256,
-        phash=prepared.phash,
-        width=prepared.width,
-        height=prepared.height,
-        format=prepared.format,
-        byte_size=prepared.byte_size,
         original_name=(prepared.upload.name or "")[:255],
-        uploaded_by=user,
-        status=ImageStatus.PENDING,
     )
     try:
         with transaction.atomic():
@@ -154,7 +154,9 @@ def _image_store(
         # Only a writer that skipped the lock can get here; its row has the
         # same keys, so the files just written are its files too.
         existing = _image_for_bytes(
-            merchant_id=product.merchant_id, sha256=prepared.sha256
+            merchant_id=product.merchant_id,
+            sha256=prepared.sha256,
+            product_id=product.pk,
         )
         if existing:
             return existing, False
@@ -204,14 +206,116 @@ def image_delete(*, image: ProductImage) -> None:
 
 
 def _image_for_bytes(
-    *, merchant_id: int, sha256: str, lock: bool = False
+    *, merchant_id: int, sha256: str, lock: bool = False, product_id: int
 ) -> ProductImage | None:
+    """The merchant's photo with these bytes: this product's own if it has one,
+    else the oldest on another product."""
     images = ProductImage.objects.select_related("product").filter(
         merchant_id=merchant_id, sha256=sha256
     )
     if lock:
         images = images.select_for_update(of=("self",))
-    return images.first()
+    rows = list(images.order_by("pk"))
+    own = [image for image in rows if image.product_id == product_id]
+    return (own or rows or [None])[0]
+
+
+# What a photo row says about its bytes, alike on a PreparedImage and a row.
+BYTES_FIELDS = ("sha256", "phash", "width", "height", "format", "byte_size")
+
+
+def _new_photo(
+    *, product: Product, user: User | None, described_by, **fields
+) -> ProductImage:
+    """An unsaved photo of ``product``, waiting to be classified, after its
+    other photos; its bytes as ``described_by`` describes them."""
+    return ProductImage(
+        product=product,
+        merchant_id=product.merchant_id,
+        uploaded_by=user,
+        status=ImageStatus.PENDING,
+        position=_next_position(product),
+        **{name: getattr(described_by, name) for name in BYTES_FIELDS},
+        **fields,
+    )
+
+
+def _next_position(product: Product) -> int:
+    last = product.images.aggregate(last=Max("position"))["last"]
+    return 0 if last is None else last + 1
+
+
+def image_share(
+    *, image: ProductImage, product: Product, user: User | None
+) -> tuple[ProductImage, bool]:
+    """Use a photo the merchant stored for another product on ``product`` too.
+
+    The new row names the same stored files (nothing is stored again) and goes
+    after the product's other photos. Return it and whether it is new: a
+    product that already has the bytes returns its own photo. Raise NotFound
+    for a photo of another merchant or one deleted meanwhile.
+    """
+    if image.merchant_id != product.merchant_id:
+        raise NotFound("No such photo.", code="image_not_found", field="image")
+    with transaction.atomic():
+        # The lock files_release takes too: the source cannot lose its files
+        # between the check below and this row's commit.
+        _lock_bytes(merchant_id=product.merchant_id, sha256=image.sha256)
+        source = (
+            ProductImage.objects.select_for_update()
+            .filter(pk=image.pk, merchant_id=product.merchant_id)
+            .first()
+        )
+        if source is None:
+            raise NotFound("The photo was deleted meanwhile.", code="image_not_found")
+        own = product.images.filter(sha256=source.sha256).first()
+        if own:
+            return own, False
+        shared = _new_photo(
+            product=product,
+            user=user,
+            described_by=source,
+            file=source.file.name,
+            thumbnail=source.thumbnail.name,
+            original_name=source.original_name,
+        )
+        shared.save()
+    logger.info(
+        "image %s shared from %s to product %s", shared.pk, source.pk, product.pk
+    )
+    return shared, True
+
+
+def image_set_cover(*, image: ProductImage) -> None:
+    """Make ``image`` the photo that stands for its product in lists."""
+    with transaction.atomic():
+        Product.objects.select_for_update().filter(pk=image.product_id).first()
+        ProductImage.objects.filter(product_id=image.product_id, is_cover=True).exclude(
+            pk=image.pk
+        ).update(is_cover=False)
+        ProductImage.objects.filter(pk=image.pk).update(is_cover=True)
+    image.is_cover = True
+
+
+def images_reorder(*, product: Product, image_ids: Sequence[int]) -> None:
+    """Put the product's photos in the order of ``image_ids``, which must name
+    each of its photos once; raise InvalidInput otherwise."""
+    with transaction.atomic():
+        Product.objects.select_for_update().filter(pk=product.pk).first()
+        current = set(product.images.values_list("pk", flat=True))
+        if len(image_ids) != len(set(image_ids)) or set(image_ids) != current:
+            raise InvalidInput(
+                "List each of the product's photos once, in the new order.",
+                code="invalid",
+                field="images",
+            )
+        ProductImage.objects.bulk_update(
+            [
+                ProductImage(pk=pk, position=position)
+                for position, pk in enumerate(image_ids)
+            ],
+            ["position"],
+        )
 
 
 def _lock_bytes(*, merchant_id: int, sha256: str) -> None:

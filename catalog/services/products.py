@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Merchant
-from catalog.models import Category, CategorySource, Product
+from catalog.models import Category, CategorySource, Product, ProductImage
 from catalog.services.images import files_release
 from config.errors import Conflict, InvalidInput
 
@@ -115,11 +115,21 @@ def products_set_categories(
 
 def product_delete(*, product: Product) -> None:
     """Delete a product with its images, and stored files no one else uses."""
+    products_delete(products=Product.objects.filter(pk=product.pk))
+
+
+def products_delete(*, products) -> int:
+    """Delete the products (a queryset) with their images, and the stored files
+    no other product uses; return how many products were deleted."""
     stored = list(
-        product.images.values_list("merchant_id", "sha256", "file", "thumbnail")
+        ProductImage.objects.filter(product__in=products).values_list(
+            "merchant_id", "sha256", "file", "thumbnail"
+        )
     )
-    product.delete()
+    count = products.count()
+    products.delete()
     transaction.on_commit(lambda: files_release(stored))
+    return count
 
 
 # --- Categories (staff) -------------------------------------------------------

@@ -51,6 +51,7 @@ class ReviewActionForm(helpers.ActionForm):
         required=False,
         empty_label="Category for “Set category”…",
         label="",
+        widget=forms.Select(attrs={"aria-label": "Category for “Set category”"}),
     )
 
 
@@ -141,7 +142,10 @@ class ReviewItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="Photo")
     def photo(self, item):
-        return thumbnail_html(item.image, size=96)
+        # The list's first column links to the item: the photo names it.
+        return thumbnail_html(
+            item.image, size=96, alt=f"Review the photo of {item.image.product.name}"
+        )
 
     @admin.display(description="Product")
     def product(self, item):

@@ -33,7 +33,8 @@ def image_near_duplicates_find(
     """Record which other products of the merchant already have this photo.
 
     Return the pairs found (new and already known). Photos of the same product are
-    not compared: several views of one product are expected to look alike.
+    not compared: several views of one product are expected to look alike; nor
+    are the same bytes on another product, a photo the merchant shares.
     """
     found: dict[int, tuple[str, float]] = {}
     for other_id, distance in _phash_matches(image):
@@ -72,8 +73,11 @@ def image_near_duplicates_find(
 
 
 def _others(image: ProductImage):
-    return ProductImage.objects.filter(merchant_id=image.merchant_id).exclude(
-        product_id=image.product_id
+    # The same bytes on another product are that photo shared on purpose.
+    return (
+        ProductImage.objects.filter(merchant_id=image.merchant_id)
+        .exclude(product_id=image.product_id)
+        .exclude(sha256=image.sha256)
     )
 
 
@@ -106,6 +110,7 @@ def _embedding_matches(
             image__merchant_id=image.merchant_id,
         )
         .exclude(image__product_id=image.product_id)
+        .exclude(image__sha256=image.sha256)
         .order_by("-id")
         .values_list("image_id", "embedding")[
             : settings.VITRINE_NEAR_DUPLICATE_SCAN_LIMIT

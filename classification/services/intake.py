@@ -9,10 +9,10 @@ here, by an explicit call, never by a signal: it is the product's main flow.
 - product_category_changed applies the auto-accept rule again to the product's
   undecided predictions (see reviews.product_predictions_reassess).
 
-image_upload, images_store and product_update are catalog's writes of the same
-names followed by those reactions, in one transaction: the one call for pages,
-the API, commands and scripts that store photos or edit products. A caller
-that uses catalog's services directly stores without classifying.
+image_upload, images_store, image_share and product_update are catalog's writes
+of the same names followed by those reactions, in one transaction: the one call
+for pages, the API, commands and scripts that store photos or edit products. A
+caller that uses catalog's services directly stores without classifying.
 """
 
 from collections.abc import Iterable, Sequence
@@ -72,6 +72,21 @@ def images_store(
     return stored
 
 
+def image_share(
+    *, image: ProductImage, product: Product, user: User | None
+) -> tuple[ProductImage, bool]:
+    """Use the merchant's photo on ``product`` too (catalog's image_share) and
+    queue the new row: its classification reuses the stored prediction of the
+    same bytes, and the product's own threshold and category decide."""
+    with transaction.atomic():
+        shared, created = catalog_services.image_share(
+            image=image, product=product, user=user
+        )
+        if created:
+            images_intake(images=[shared])
+    return shared, created
+
+
 def product_update(*, product: Product, **fields) -> Product:
     """Update the product (catalog's product_update); a category change sends
     its predictions through product_category_changed in the same transaction."""
@@ -82,6 +97,18 @@ def product_update(*, product: Product, **fields) -> Product:
         if category_changed:
             product_category_changed(product=product)
     return product
+
+
+def products_set_category(*, products: Iterable[Product], category) -> int:
+    """Make ``category`` the merchant's choice for each product (product_update),
+    in one transaction; return how many changed category."""
+    changed = 0
+    with transaction.atomic():
+        for product in products:
+            if product.category_id != category.pk:
+                product_update(product=product, category=category)
+                changed += 1
+    return changed
 
 
 def image_reclassify(*, image: ProductImage) -> tuple[ModelVersion, bool]:

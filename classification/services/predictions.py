@@ -63,6 +63,12 @@ def image_classify(*, image_id: int) -> ClassifyOutcome:
             return ClassifyOutcome(done, False)
         image_set_status(image=image, status=ImageStatus.PROCESSING)
 
+    known = _result_for_same_bytes(image=image, version=version)
+    if known is not None:
+        result, latency_ms = known
+        return _prediction_store(
+            image_id=image_id, version=version, result=result, latency_ms=latency_ms
+        )
     classifier = classifier_for(version)  # loaded once per process, not timed
     started = time.perf_counter()
     try:
@@ -83,6 +89,41 @@ def image_classify(*, image_id: int) -> ClassifyOutcome:
     return _prediction_store(
         image_id=image_id, version=version, result=result, latency_ms=latency_ms
     )
+
+
+@dataclass(frozen=True)
+class _KnownResult:
+    """A stored prediction's result, shaped as the classifier's (ImageResult)."""
+
+    top_k: list[tuple[str, float]]
+    embedding: np.ndarray
+
+
+def _result_for_same_bytes(
+    *, image: ProductImage, version: ModelVersion
+) -> tuple[_KnownResult, float] | None:
+    """What ``version`` said about the same bytes on another of the merchant's
+    products (a photo variants share), and its latency: the model runs once per
+    stored picture, each product then decides on its own category."""
+    known = (
+        Prediction.objects.filter(
+            image__merchant_id=image.merchant_id,
+            image__sha256=image.sha256,
+            model_version=version,
+        )
+        .exclude(image_id=image.pk)
+        .exclude(status=Prediction.Status.FAILED)
+        .exclude(embedding__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    if known is None or not known.top_k:
+        return None
+    result = _KnownResult(
+        top_k=[(entry["category"], entry["probability"]) for entry in known.top_k],
+        embedding=np.frombuffer(bytes(known.embedding), dtype=np.float32),
+    )
+    return result, known.latency_ms or 0.0
 
 
 def prediction_auto_accepts(*, category, confidence: float | None, product) -> bool:

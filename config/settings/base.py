@@ -167,6 +167,8 @@ VITRINE_UPLOAD_MAX_DECODED_BYTES = env.int(
 )
 VITRINE_UPLOAD_MAX_FILES = env.int("VITRINE_UPLOAD_MAX_FILES", default=50)
 VITRINE_THUMBNAIL_SIZE = env.int("VITRINE_THUMBNAIL_SIZE", default=320)
+# The ISO 4217 code merchant pages show beside prices (and the CSV export names).
+VITRINE_CURRENCY = env.str("VITRINE_CURRENCY", default="EUR")
 # Django's own cap on the request body outside files; files stream to disk.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = VITRINE_UPLOAD_MAX_FILES

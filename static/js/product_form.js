@@ -7,12 +7,13 @@ const progress = document.getElementById("form-progress");
 
 if (input) {
   const zone = input.closest(".dropzone");
-  const names = document.createElement("p");
-  names.className = "muted";
-  zone.append(names);
+  const names = zone.querySelector(".picked");
   wireDropzone(zone, input, (files) => {
     if (files !== input.files) input.files = files;
-    names.textContent = [...input.files].map((f) => f.name).join(", ");
+    const chosen = [...input.files].map((f) => f.name);
+    names.textContent = chosen.length
+      ? `${chosen.length} photo${chosen.length === 1 ? "" : "s"} chosen: ${chosen.join(", ")}`
+      : "";
   });
 }
 

@@ -124,6 +124,7 @@ def test_upload_answers_json_for_scripts(merchant_client, merchant):
         "created": True,
         "status": "pending",
         "note": "",
+        "share_url": "",
     }
     sha = image.sha256
     assert image.file.name == f"images/{merchant.pk}/{sha[:2]}/{sha}.jpg"
