@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from classification.models import Job
+
 
 class ImportJob(models.Model):
     """A merchant's catalog import, run by the worker in batches of rows.
@@ -16,11 +18,8 @@ class ImportJob(models.Model):
         ZIP = "zip", "ZIP of photos with a CSV"
         CSV = "csv", "CSV with photo URLs"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+    # The states of every background job a person starts.
+    Status = Job.Status
 
     merchant = models.ForeignKey(
         "accounts.Merchant", on_delete=models.CASCADE, related_name="import_jobs"

@@ -411,7 +411,6 @@ SPECTACULAR_SETTINGS = {
         "ModelVersionStatusEnum": "classification.models.ModelVersion.Status",
         "JobStatusEnum": "classification.models.Job.Status",
         "JobKindEnum": "classification.models.Job.Kind",
-        "ImportJobStatusEnum": "imports.models.ImportJob.Status",
         "ImportJobSourceEnum": "imports.models.ImportJob.Source",
         "ReviewDecisionEnum": "classification.models.Review.Decision",
         "DeliveryStatusEnum": "webhooks.models.Delivery.Status",

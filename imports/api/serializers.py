@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import read_only_slug
+from imports.batches import COUNTS
 from imports.models import ImportJob
 
 
@@ -38,12 +39,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "original_name",
             "rows_total",
             "rows_done",
-            "rows_failed",
-            "products_created",
-            "products_updated",
-            "images_created",
-            "images_existing",
-            "images_failed",
+            *COUNTS,
             "failures",
             "report_url",
             "message",

@@ -1,5 +1,5 @@
 // Import page: send the catalog file with upload progress, then open its job.
-import { csrfToken, wireDropzone } from "./common.js";
+import { postWithProgress, wireDropzone } from "./common.js";
 
 const form = document.getElementById("importer");
 const input = document.getElementById("id_file");
@@ -13,32 +13,21 @@ function send(files) {
   body.append("file", files[0]);
   progress.hidden = false;
   note.textContent = `Uploading ${files[0].name}…`;
-  const xhr = new XMLHttpRequest();
-  xhr.open("POST", form.action);
-  xhr.setRequestHeader("X-CSRFToken", csrfToken());
-  xhr.setRequestHeader("Accept", "application/json");
-  xhr.upload.addEventListener("progress", (event) => {
-    if (event.lengthComputable) bar.value = (100 * event.loaded) / event.total;
-    if (event.loaded === event.total) note.textContent = "Checking the file…";
-  });
-  xhr.addEventListener("load", () => {
-    let answer = null;
-    try {
-      answer = JSON.parse(xhr.responseText);
-    } catch {
-      answer = { ok: false, error: `The server answered ${xhr.status}.` };
-    }
-    if (answer.ok) {
-      window.location.assign(answer.url);
-    } else {
-      note.textContent = answer.error;
-      progress.classList.add("error");
-    }
-  });
-  xhr.addEventListener("error", () => {
-    note.textContent = "The upload failed: check your connection and try again.";
-  });
-  xhr.send(body);
+  postWithProgress(form.action, body, (share) => {
+    bar.value = 100 * share;
+    if (share === 1) note.textContent = "Checking the file…";
+  })
+    .then(({ status, answer }) => {
+      if (answer?.ok) {
+        window.location.assign(answer.url);
+      } else {
+        note.textContent = answer?.error ?? `The server answered ${status}.`;
+        progress.classList.add("error");
+      }
+    })
+    .catch(() => {
+      note.textContent = "The upload failed: check your connection and try again.";
+    });
 }
 
 wireDropzone(form, input, send);

@@ -1,6 +1,6 @@
 // Product page: upload photos with progress, then refresh the image cards
 // until every photo is classified.
-import { csrfToken, wireConfirmations, wireDropzone } from "./common.js";
+import { postWithProgress, wireConfirmations, wireDropzone } from "./common.js";
 
 const form = document.getElementById("uploader");
 const input = document.getElementById("id_file");
@@ -22,35 +22,28 @@ function uploadOne(file) {
 
   const body = new FormData();
   body.append("file", file);
-  const xhr = new XMLHttpRequest();
-  xhr.open("POST", form.action);
-  xhr.setRequestHeader("X-CSRFToken", csrfToken());
-  xhr.setRequestHeader("Accept", "application/json");
-  xhr.upload.addEventListener("progress", (event) => {
-    if (event.lengthComputable) bar.value = (100 * event.loaded) / event.total;
-  });
-  xhr.addEventListener("load", () => {
-    bar.value = 100;
-    let result = null;
-    try {
-      result = JSON.parse(xhr.responseText).results[0];
-    } catch {
-      result = { ok: false, error: `The server answered ${xhr.status}.` };
-    }
-    if (result.ok) {
-      note.textContent = result.created ? "Uploaded" : result.note;
-      item.classList.add("ok");
-      startPolling();
-    } else {
-      note.textContent = result.error;
+  postWithProgress(form.action, body, (share) => {
+    bar.value = 100 * share;
+  })
+    .then(({ status, answer }) => {
+      bar.value = 100;
+      const result = answer?.results?.[0] ?? {
+        ok: false,
+        error: `The server answered ${status}.`,
+      };
+      if (result.ok) {
+        note.textContent = result.created ? "Uploaded" : result.note;
+        item.classList.add("ok");
+        startPolling();
+      } else {
+        note.textContent = result.error;
+        item.classList.add("error");
+      }
+    })
+    .catch(() => {
+      note.textContent = "The upload failed: check your connection and try again.";
       item.classList.add("error");
-    }
-  });
-  xhr.addEventListener("error", () => {
-    note.textContent = "The upload failed: check your connection and try again.";
-    item.classList.add("error");
-  });
-  xhr.send(body);
+    });
 }
 
 async function refresh() {

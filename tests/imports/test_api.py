@@ -127,3 +127,14 @@ def test_the_worker_imports_and_classifies_each_photo_through_intake(
     image = ProductImage.objects.get()
     assert Prediction.objects.filter(image=image).exists()
     assert reverse("api:import-report", kwargs={"pk": job.pk}).endswith("/report/")
+
+
+def test_a_file_streamed_to_disk_by_the_upload_is_imported(merchant_api, settings):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every upload goes to a temporary file
+    response = merchant_api.post(
+        URL, {"file": as_upload(_zip(), "big.zip")}, format="multipart"
+    )
+    assert response.status_code == 202, response.content
+
+    job = import_job_run(job_id=response.json()["id"])
+    assert (job.status, job.products_created, job.images_created) == ("succeeded", 2, 1)
