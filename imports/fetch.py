@@ -49,9 +49,9 @@ def photo_fetch(*, url: str) -> bytes:
                 "fetch_failed", f"{url}: the server answered {error.code}."
             ) from error
         except (urllib.error.URLError, OSError) as error:
-            if isinstance(error, TimeoutError) or "timed out" in str(error):
+            reason = getattr(error, "reason", error)  # a URLError wraps the cause
+            if isinstance(reason, TimeoutError):
                 raise RowFailed("fetch_timeout", f"{url}: timed out.") from error
-            reason = getattr(error, "reason", error)
             raise RowFailed("fetch_failed", f"{url}: {reason}") from error
     raise RowFailed("too_many_redirects", f"{url}: too many redirects.")
 
