@@ -8,7 +8,8 @@ A user holds roles:
   review needs to read (products, photos, predictions), on every merchant.
 - **owner** of a merchant: the merchant's webhooks and members, and all a member
   does, on their own merchant.
-- **member** of a merchant: products and photos, on their own merchant.
+- **member** of a merchant: products and photos, and catalog imports, on their
+  own merchant.
 
 and, whoever they are, ``signed_in`` (their own tokens) or ``anonymous``.
 
@@ -66,6 +67,7 @@ class Capability(StrEnum):
     CATEGORY_MANAGE = "category.manage"
     PRODUCT_VIEW = "product.view"
     PRODUCT_MANAGE = "product.manage"  # products and their photos
+    CATALOG_IMPORT = "catalog.import"  # bulk imports of products and photos
     IMAGE_VIEW = "image.view"
     IMAGE_RECLASSIFY = "image.reclassify"
     CLASSIFY = "classify"
@@ -96,6 +98,8 @@ CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.CATEGORY_MANAGE: frozenset({_ADMIN}),
     Capability.PRODUCT_VIEW: frozenset({_ADMIN, _REVIEWER, _OWNER, _MEMBER}),
     Capability.PRODUCT_MANAGE: frozenset({_ADMIN, _OWNER, _MEMBER}),
+    # The merchant's own people only: an import belongs to one merchant.
+    Capability.CATALOG_IMPORT: frozenset({_OWNER, _MEMBER}),
     Capability.IMAGE_VIEW: frozenset({_ADMIN, _REVIEWER, _OWNER, _MEMBER}),
     Capability.IMAGE_RECLASSIFY: frozenset({_ADMIN}),
     Capability.CLASSIFY: frozenset({_ADMIN, _OWNER, _MEMBER}),

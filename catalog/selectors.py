@@ -223,6 +223,15 @@ def product_get(*, merchant: Merchant | None, pk: int) -> Product:
     return get_object_or_404(products, pk=pk)
 
 
+def product_for_sku(*, merchant: Merchant, sku: str) -> Product | None:
+    """The merchant's product with this SKU, if there is one."""
+    return (
+        Product.objects.select_related("category")
+        .filter(merchant=merchant, sku=sku)
+        .first()
+    )
+
+
 def image_get(*, merchant: Merchant | None, pk: int) -> ProductImage:
     """Return the image, or raise Http404 if it is not the merchant's."""
     images = ProductImage.objects.select_related("product")

@@ -21,9 +21,10 @@ from accounts.api import urls as accounts_urls
 from catalog.api import urls as catalog_urls
 from classification.api import urls as classification_urls
 from config.exceptions import api_not_found
+from imports.api import urls as imports_urls
 from webhooks.api import urls as webhooks_urls
 
-APPS = [accounts_urls, catalog_urls, classification_urls, webhooks_urls]
+APPS = [accounts_urls, catalog_urls, classification_urls, imports_urls, webhooks_urls]
 
 
 class Router(SimpleRouter):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("dashboard/", include("dashboard.urls")),
+    path("imports/", include("imports.urls")),
     path("", include("catalog.urls")),
 ]
 

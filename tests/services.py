@@ -270,7 +270,9 @@ def running(
             shutil.rmtree(log_dir, ignore_errors=True)
 
 
-def celery_worker_args(*, concurrency: int = 1) -> list[str]:
+def celery_worker_args(*, concurrency: int | None = 1) -> list[str]:
+    """A worker for every queue; ``concurrency`` None leaves Celery's default
+    (a process per CPU), as `make worker` does."""
     return [
         str(BIN / "celery"),
         "-A",
@@ -278,7 +280,7 @@ def celery_worker_args(*, concurrency: int = 1) -> list[str]:
         "worker",
         "-Q",
         "default,inference,training",
-        f"--concurrency={concurrency}",
+        *([f"--concurrency={concurrency}"] if concurrency is not None else []),
         "--pool=prefork",
         "--loglevel=INFO",
         "--without-gossip",

@@ -1,8 +1,9 @@
 """The direction of imports between the apps, read from the source with ast.
 
 The apps stand on floors, lowest first: accounts, catalog, classification,
-webhooks, dashboard. Below them all, ``imaging`` (decoding and converting photos)
-imports no Django and no app, so that uploads and ``classification.ml`` share it.
+imports, webhooks, dashboard. Below them all, ``imaging`` (decoding and
+converting photos) imports no Django and no app, so that uploads and
+``classification.ml`` share it.
 A module may import its own app and lower floors; the
 modules that compose apps for a person or a client (page and API views, the
 admin, URL confs, management commands) may also import higher floors'
@@ -23,7 +24,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOORS = ["accounts", "catalog", "classification", "webhooks", "dashboard"]
+FLOORS = ["accounts", "catalog", "classification", "imports", "webhooks", "dashboard"]
 # Packages under every floor, importable by any app and by classification.ml.
 LIBRARIES = ["imaging"]
 DJANGO = ["django", "rest_framework", "config"]

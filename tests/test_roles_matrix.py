@@ -37,6 +37,7 @@ from accounts.services import api_token_create
 from catalog.models import Category
 from classification.models import Job, ModelVersion, Review
 from classification.services.reviews import prediction_review
+from imports.models import ImportJob
 from tests.accounts.factories import PASSWORD, MembershipFactory, UserFactory
 from tests.catalog.factories import ProductFactory, upload
 from tests.classification import queue_data
@@ -90,6 +91,10 @@ def admin_model(model: str, obj: str, *, add=True, delete=True) -> list[R]:
 
 def photo():
     return upload(noise_png(7), "matrix.png", "image/png")
+
+
+def catalog_file():
+    return upload(b"sku,name\nM-1,Matrix\n", "matrix.csv", "text/csv")
 
 
 # fmt: off
@@ -212,6 +217,14 @@ MATRIX = [
         obj="webhook"),
     row("POST", "api:webhook-rotate-secret", 401, 403, 200, 404, 403, 403, 200,
         obj="webhook"),
+    # --- catalog imports: the merchant's own people
+    row("GET", "api:import-list", 401, 200, 200, 200, 403, 403, 403),
+    row("POST", "api:import-list", 401, 202, 202, 202, 403, 403, 403,
+        body={"file": catalog_file}, multipart=True),
+    row("GET", "api:import-detail", 401, 200, 200, 404, 403, 403, 403,
+        obj="import_job"),
+    row("GET", "api:import-report", 401, 200, 200, 404, 403, 403, 403,
+        obj="import_job"),
     # --- sign-in pages
     row("GET", "login", 200, 200, 200, 200, 200, 200, 200),
     row("POST", "logout", 302, 302, 302, 302, 302, 302, 302),
@@ -249,6 +262,13 @@ MATRIX = [
         obj="image"),
     row("GET", "catalog:image-thumbnail", LOGIN, 200, 200, 404, 200, 403, 200,
         obj="image"),
+    row("GET", "imports:import-list", LOGIN, 200, 200, 200, 403, 403, 403),
+    row("POST", "imports:import-list", LOGIN, 302, 302, 302, 403, 403, 403,
+        body={"file": catalog_file}, multipart=True),
+    row("GET", "imports:import-detail", LOGIN, 200, 200, 404, 403, 403, 403,
+        obj="import_job"),
+    row("GET", "imports:import-report", LOGIN, 200, 200, 404, 403, 403, 403,
+        obj="import_job"),
     # --- the dashboard: platform admins
     row("GET", "dashboard:index", LOGIN, 403, 403, 403, 403, 403, 200),
     row("GET", "dashboard:data", LOGIN, 403, 403, 403, 403, 403, 200),
@@ -329,7 +349,7 @@ def _methods(pattern: URLPattern) -> frozenset[str] | None:
         cls is not None
         and issubclass(cls, APIView)
         and cls.__module__.startswith(
-            ("accounts", "catalog", "classification", "webhooks", "config")
+            ("accounts", "catalog", "classification", "imports", "webhooks", "config")
         )
     ):
         return frozenset(
@@ -434,6 +454,14 @@ def _build_world() -> dict:
     )
     category = Category.objects.create(name="Matrix", slug="matrix")
     job = Job.objects.create(kind=Job.Kind.RECLASSIFY, created_by=admin)
+    import_job = ImportJob.objects.create(
+        merchant=merchant,
+        created_by=owner,
+        source=ImportJob.Source.CSV,
+        file="imports/matrix.csv",
+        rows_total=1,
+        report=[{"row": 1, "sku": "X", "image": "", "code": "c", "message": "m"}],
+    )
 
     # Each role's session cookie and token key; every test makes fresh clients
     # from them, so one signing out does not sign out the next test.
@@ -466,6 +494,7 @@ def _build_world() -> dict:
         "review": Review.objects.get(prediction=reviewed).pk,
         "version": candidate.pk,
         "job": job.pk,
+        "import_job": import_job.pk,
         "webhook": webhook.pk,
         "delivery": delivery.pk,
     }

@@ -1,161 +1,26 @@
-"""Where a delivery may connect: the public-address check and pinned connections.
+"""Where a delivery may connect: config.addresses' public-address check, with
+webhooks' own setting and error.
 
-A webhook's host must resolve to public addresses only (IPv6 forms that embed an
-IPv4 address included), checked when the URL is written and again before each
-delivery. A delivery then connects to the addresses that were checked, so that
-a second DNS answer cannot point it at the local network.
+A webhook's host is checked when the URL is written and again before each
+delivery; the delivery then connects to the addresses that were checked.
 """
-
-from __future__ import annotations
-
-import http.client
-import ipaddress
-import socket
-import ssl
-import urllib.request
-from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from config.addresses import AddressRefused, opener, url_check
 from webhooks.errors import WebhookError
+
+__all__ = ["opener", "webhook_url_check"]
 
 
 def webhook_url_check(*, url: str) -> list[str] | None:
     """Refuse URLs that would make the platform call itself or its network.
 
     Unless VITRINE_WEBHOOK_ALLOW_PRIVATE is set (tests, closed installs), the host
-    must resolve to public addresses only; it is checked again before each
-    delivery, since DNS answers change. Return the addresses checked (None when
-    private ones are allowed): a delivery connects to those only, so a second DNS
-    answer cannot point it at the local network.
+    must resolve to public addresses only. Return the addresses checked (None
+    when private ones are allowed): a delivery connects to those only.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookError("The URL must be an http:// or https:// address.")
     try:
-        parts.port  # noqa: B018 - urlsplit checks the port only when asked
-    except ValueError as error:
-        raise WebhookError("The URL's port is not a valid port number.") from error
-    if settings.VITRINE_WEBHOOK_ALLOW_PRIVATE:
-        return None
-    try:
-        infos = socket.getaddrinfo(
-            parts.hostname, parts.port or 443, type=socket.SOCK_STREAM
-        )
-    except OSError as error:
-        raise WebhookError(f"The host {parts.hostname!r} does not resolve.") from error
-    for info in infos:
-        if not address_is_public(ipaddress.ip_address(info[4][0])):
-            raise WebhookError(
-                f"The host {parts.hostname!r} is a private or local address."
-            )
-    return list(dict.fromkeys(info[4][0] for info in infos))
-
-
-# IPv6 prefixes that carry an IPv4 address in their last 32 bits and that
-# ipaddress has no property for: NAT64's well-known prefix (RFC 6052) and the
-# deprecated IPv4-compatible addresses (RFC 4291, ::a.b.c.d).
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
-# Local-use NAT64 (RFC 8215): the IPv4 address may sit anywhere after the
-# prefix, and it only ever leads to a network of the operator's own.
-_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
-
-
-def address_is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Whether a delivery may connect to ``address``.
-
-    It must be global, and so must any IPv4 address an IPv6 one embeds: a
-    translator or tunnel (NAT64, 6to4, Teredo, a dual stack's mapped form) could
-    otherwise carry the connection to a private IPv4 network. The check does not
-    trust ipaddress's tables for these forms, which vary across Python versions.
-    """
-    if isinstance(address, ipaddress.IPv6Address):
-        if address in _NAT64_LOCAL:
-            return False
-        for embedded in _embedded_ipv4(address):
-            if not embedded.is_global:
-                return False
-    return address.is_global
-
-
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    found = []
-    if address.ipv4_mapped is not None:
-        found.append(address.ipv4_mapped)
-    if address.sixtofour is not None:
-        found.append(address.sixtofour)
-    if address.teredo is not None:
-        found.extend(address.teredo)  # the relay server and the client
-    if address in _NAT64 or address in _IPV4_COMPATIBLE:
-        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    return found
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A redirect could lead a signed POST anywhere, the local network included.
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def _pinned(connection_class, addresses: list[str] | None):
-    """Return a factory for ``connection_class`` that connects to ``addresses``.
-
-    The addresses are tried in order, as a resolver's answers would be. The
-    request keeps its host name for the Host header and for TLS (SNI and the
-    certificate check); only the TCP connection skips a second DNS lookup.
-    """
-
-    def connect_to_addresses(host_port, *args):
-        error = None
-        for address in addresses:
-            try:
-                return socket.create_connection((address, host_port[1]), *args)
-            except OSError as failure:
-                error = failure
-        raise error
-
-    def factory(host, **kwargs):
-        connection = connection_class(host, **kwargs)
-        if addresses:
-            connection._create_connection = connect_to_addresses
-        return connection
-
-    return factory
-
-
-class _PinnedHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, addresses: list[str] | None) -> None:
-        super().__init__()
-        self.addresses = addresses
-
-    def http_open(self, req):
-        return self.do_open(_pinned(http.client.HTTPConnection, self.addresses), req)
-
-
-class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, addresses: list[str] | None) -> None:
-        super().__init__(context=_TLS_CONTEXT)
-        self.addresses = addresses
-
-    def https_open(self, req):
-        return self.do_open(
-            _pinned(http.client.HTTPSConnection, self.addresses),
-            req,
-            context=self._context,
-        )
-
-
-# One verifying TLS context (the CA bundle read once), shared by deliveries.
-_TLS_CONTEXT = ssl.create_default_context()
-
-
-def opener(addresses: list[str] | None) -> urllib.request.OpenerDirector:
-    # Deliveries go straight to the merchant's server, never through proxies
-    # from the environment, and never follow redirects.
-    return urllib.request.build_opener(
-        urllib.request.ProxyHandler({}),
-        _NoRedirect,
-        _PinnedHTTPHandler(addresses),
-        _PinnedHTTPSHandler(addresses),
-    )
+        return url_check(url=url, allow_private=settings.VITRINE_WEBHOOK_ALLOW_PRIVATE)
+    except AddressRefused as error:
+        raise WebhookError(error.message) from error

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "classification",
+    "imports",
     "dashboard",
     "webhooks",
 ]
@@ -370,6 +371,29 @@ VITRINE_WEBHOOK_TIMEOUT = env.float("VITRINE_WEBHOOK_TIMEOUT", default=5.0)
 # Let webhooks call private and loopback addresses (tests, closed networks).
 VITRINE_WEBHOOK_ALLOW_PRIVATE = env.bool("VITRINE_WEBHOOK_ALLOW_PRIVATE", default=False)
 
+# --- Catalog imports (each photo also meets the upload limits above).
+VITRINE_IMPORT_MAX_FILE_BYTES = env.int(
+    "VITRINE_IMPORT_MAX_FILE_BYTES", default=4 * 1024**3
+)
+VITRINE_IMPORT_MAX_MEMBERS = env.int("VITRINE_IMPORT_MAX_MEMBERS", default=100_000)
+VITRINE_IMPORT_MAX_UNCOMPRESSED_BYTES = env.int(
+    "VITRINE_IMPORT_MAX_UNCOMPRESSED_BYTES", default=16 * 1024**3
+)
+VITRINE_IMPORT_MAX_ROWS = env.int("VITRINE_IMPORT_MAX_ROWS", default=100_000)
+VITRINE_IMPORT_MAX_IMAGES_PER_ROW = env.int(
+    "VITRINE_IMPORT_MAX_IMAGES_PER_ROW", default=20
+)
+VITRINE_IMPORT_BATCH_ROWS = env.int("VITRINE_IMPORT_BATCH_ROWS", default=100)
+VITRINE_IMPORT_FETCH_TIMEOUT = env.float("VITRINE_IMPORT_FETCH_TIMEOUT", default=10.0)
+VITRINE_IMPORT_FETCH_MAX_REDIRECTS = env.int(
+    "VITRINE_IMPORT_FETCH_MAX_REDIRECTS", default=3
+)
+# Networks photo URLs may reach besides public addresses (CIDRs; tests, closed
+# networks). Every redirect is checked against the same rule.
+VITRINE_IMPORT_FETCH_ALLOW_NETWORKS = env.list(
+    "VITRINE_IMPORT_FETCH_ALLOW_NETWORKS", default=[]
+)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vitrine API",
     "DESCRIPTION": "Product catalogs whose photos sort themselves.",
@@ -389,6 +413,7 @@ SPECTACULAR_SETTINGS = {
         "ModelVersionStatusEnum": "classification.models.ModelVersion.Status",
         "JobStatusEnum": "classification.models.Job.Status",
         "JobKindEnum": "classification.models.Job.Kind",
+        "ImportJobSourceEnum": "imports.models.ImportJob.Source",
         "ReviewDecisionEnum": "classification.models.Review.Decision",
         "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
         "WebhookEventEnum": "webhooks.models.Event",

@@ -5,6 +5,32 @@ export function csrfToken() {
   return input ? input.value : "";
 }
 
+// POST form data with upload progress (onProgress gets the share sent, 0 to 1).
+// Resolves with the answer's status and its JSON (null when it is not JSON);
+// rejects when the connection fails.
+export function postWithProgress(url, body, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    });
+    xhr.addEventListener("load", () => {
+      let answer = null;
+      try {
+        answer = JSON.parse(xhr.responseText);
+      } catch {
+        answer = null;
+      }
+      resolve({ status: xhr.status, answer });
+    });
+    xhr.addEventListener("error", () => reject(new Error("connection failed")));
+    xhr.send(body);
+  });
+}
+
 // Ask before submitting forms marked with data-confirm (delete buttons).
 export function wireConfirmations(root = document) {
   for (const form of root.querySelectorAll("form[data-confirm]")) {

@@ -1,7 +1,7 @@
 // Product page: upload photos with progress, refresh the photo cards until
 // every photo is classified, and manage the photos (cover, order, delete,
 // share, category from a suggestion) without reloading the page.
-import { csrfToken, wireConfirmations, wireDropzone } from "./common.js";
+import { csrfToken, postWithProgress, wireConfirmations, wireDropzone } from "./common.js";
 
 const form = document.getElementById("uploader");
 const input = document.getElementById("id_file");
@@ -70,36 +70,29 @@ function uploadOne(file) {
 
   const body = new FormData();
   body.append("file", file);
-  const xhr = new XMLHttpRequest();
-  xhr.open("POST", form.action);
-  xhr.setRequestHeader("X-CSRFToken", csrfToken());
-  xhr.setRequestHeader("Accept", "application/json");
-  xhr.upload.addEventListener("progress", (event) => {
-    if (event.lengthComputable) bar.value = (100 * event.loaded) / event.total;
-  });
-  xhr.addEventListener("load", () => {
-    bar.value = 100;
-    let result = null;
-    try {
-      result = JSON.parse(xhr.responseText).results[0];
-    } catch {
-      result = { ok: false, error: `The server answered ${xhr.status}.` };
-    }
-    if (result.ok) {
-      note.textContent = result.created ? "Uploaded" : result.note;
-      item.classList.add(result.share_url ? "elsewhere" : "ok");
-      if (result.share_url) shareButton(item, note, result);
-      startPolling();
-    } else {
-      note.textContent = result.error;
+  postWithProgress(form.action, body, (share) => {
+    bar.value = 100 * share;
+  })
+    .then(({ status, answer }) => {
+      bar.value = 100;
+      const result = answer?.results?.[0] ?? {
+        ok: false,
+        error: `The server answered ${status}.`,
+      };
+      if (result.ok) {
+        note.textContent = result.created ? "Uploaded" : result.note;
+        item.classList.add(result.share_url ? "elsewhere" : "ok");
+        if (result.share_url) shareButton(item, note, result);
+        startPolling();
+      } else {
+        note.textContent = result.error;
+        item.classList.add("error");
+      }
+    })
+    .catch(() => {
+      note.textContent = "The upload failed: check your connection and try again.";
       item.classList.add("error");
-    }
-  });
-  xhr.addEventListener("error", () => {
-    note.textContent = "The upload failed: check your connection and try again.";
-    item.classList.add("error");
-  });
-  xhr.send(body);
+    });
 }
 
 async function refresh() {
