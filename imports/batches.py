@@ -178,9 +178,15 @@ def _row_import(*, job, values, row_number, categories, photos, outcome) -> None
                 error=RowFailed(error.code, error.message),
             )
             continue
-        [(_image, created)] = intake.images_store(
+        [(image, created)] = intake.images_store(
             product=product, prepared=[prepared], user=job.created_by
         )
+        if image.product_id != product.pk:
+            # The row names this photo for its product: the bytes another
+            # product already has are shared onto this one, stored once.
+            image, created = intake.image_share(
+                image=image, product=product, user=job.created_by
+            )
         outcome.counts["images_created" if created else "images_existing"] += 1
 
 

@@ -51,9 +51,15 @@ def test_a_url_csv_imports_its_photos(merchant, merchant_user, photo_server):
     assert job.source == ImportJob.Source.CSV
     assert job.status == ImportJob.Status.SUCCEEDED
     assert job.report == []
-    # The redirect led to red.jpg's bytes, already stored for CUP-1.
-    assert (job.products_created, job.images_created, job.images_existing) == (2, 2, 1)
-    assert Product.objects.get(sku="CUP-2").images.get().original_name == "noise.png"
+    # The redirect led to red.jpg's bytes, already stored for CUP-1: CUP-2 gets
+    # the photo too, and the bytes are stored once.
+    assert (job.products_created, job.images_created, job.images_existing) == (2, 3, 0)
+    cup, cup_two = Product.objects.get(sku="CUP-1"), Product.objects.get(sku="CUP-2")
+    assert sorted(cup_two.images.values_list("original_name", flat=True)) == [
+        "noise.png",
+        "red.jpg",
+    ]
+    assert cup.images.get().file.name in cup_two.images.values_list("file", flat=True)
 
     again = import_job_run(
         job_id=import_job_create(
@@ -61,7 +67,8 @@ def test_a_url_csv_imports_its_photos(merchant, merchant_user, photo_server):
         ).pk
     )
     assert (again.products_created, again.images_created) == (0, 0)
-    assert ProductImage.objects.count() == 2
+    assert ProductImage.objects.count() == 3
+    assert len(set(ProductImage.objects.values_list("file", flat=True))) == 2
 
 
 def test_a_photo_name_that_is_not_a_url_is_reported(merchant, merchant_user):

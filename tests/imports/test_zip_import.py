@@ -77,6 +77,24 @@ def test_running_the_same_import_again_creates_nothing(merchant, merchant_user, 
     )
 
 
+def test_a_photo_named_for_two_products_is_on_both_and_stored_once(
+    merchant, merchant_user
+):
+    # Variants share photos: the second row's product gets the photo too.
+    rows = [
+        ["TEE-S", "Tee, small", "", "", "", "tee.jpg"],
+        ["TEE-M", "Tee, medium", "", "", "", "tee.jpg"],
+    ]
+    job = _import(
+        merchant, merchant_user, catalog_zip(rows, {"tee.jpg": solid_jpeg((9, 9, 200))})
+    )
+
+    assert (job.images_created, job.images_existing, job.rows_failed) == (2, 0, 0)
+    small, medium = (Product.objects.get(sku=sku) for sku in ("TEE-S", "TEE-M"))
+    assert small.images.count() == medium.images.count() == 1
+    assert small.images.get().file.name == medium.images.get().file.name
+
+
 def test_a_changed_row_updates_its_product_and_an_empty_cell_keeps_the_field(
     merchant, merchant_user, mugs
 ):
