@@ -30,8 +30,10 @@ from catalog import selectors, services
 from catalog.forms import ProductForm
 from catalog.models import ImageStatus
 from classification.selectors import (
+    images_unusable_reasons,
     predictions_current_for_images,
     product_review_notices,
+    review_reason_text,
 )
 from classification.services import intake
 from imaging.errors import ImageRejected
@@ -77,6 +79,9 @@ def product_list(request: HttpRequest) -> HttpResponse:
 def _image_cards(product) -> list[dict]:
     images = list(product.images.order_by("-created_at", "-id"))
     predictions = predictions_current_for_images(image_ids=[i.pk for i in images])
+    unusable = images_unusable_reasons(
+        image_ids=[i.pk for i in images if i.status == ImageStatus.UNUSABLE]
+    )
     names = selectors.category_names()
     cards = []
     for image in images:
@@ -85,7 +90,17 @@ def _image_cards(product) -> list[dict]:
             (names.get(entry["category"], entry["category"]), entry["probability"])
             for entry in (prediction.top_k if prediction else [])
         ]
-        cards.append({"image": image, "prediction": prediction, "top_k": top_k})
+        cards.append(
+            {
+                "image": image,
+                "prediction": prediction,
+                "top_k": top_k,
+                "waits_because": review_reason_text(prediction, for_merchant=True)
+                if prediction
+                else "",
+                "unusable": unusable.get(image.pk, ""),
+            }
+        )
     return cards
 
 
@@ -140,6 +155,8 @@ def _image_json(image, prediction) -> dict:
             "top_k": prediction.top_k,
             "model_version": prediction.model_version.name,
             "error": prediction.error,
+            "review_reason": prediction.review_reason,
+            "review_reason_text": review_reason_text(prediction, for_merchant=True),
         }
     return data
 

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from django.db.models import (
     BigIntegerField,
     Case,
-    CharField,
     Count,
     Exists,
     F,
@@ -22,15 +21,20 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    TextChoices,
     Value,
     When,
 )
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from catalog.models import CategorySource, ProductImage
-from classification.models import ModelVersion, NearDuplicate, Prediction, Review
+from catalog.models import CategorySource
+from classification.models import (
+    ModelVersion,
+    NearDuplicate,
+    Prediction,
+    Review,
+    ReviewReason,
+)
 
 
 def model_version_active() -> ModelVersion | None:
@@ -84,6 +88,24 @@ def reviews_latest_for_predictions(*, prediction_ids: list[int]) -> dict:
     for review in reviews:
         latest.setdefault(review.prediction_id, review)
     return latest
+
+
+def images_unusable_reasons(*, image_ids: list[int]) -> dict[int, str]:
+    """Map image id to why a reviewer found it unusable ("Too blurry"), for the
+    images a standing decision marked so."""
+    if not image_ids:
+        return {}
+    reasons = dict(Review.UnusableReason.choices)
+    rows = (
+        Review.objects.filter(
+            prediction__image_id__in=image_ids,
+            prediction__is_current=True,
+            decision=Review.Decision.UNUSABLE,
+        )
+        .order_by("created_at", "id")
+        .values_list("prediction__image_id", "unusable_reason")
+    )
+    return {image_id: reasons.get(reason, reason) for image_id, reason in rows}
 
 
 def model_version_list() -> QuerySet[ModelVersion]:
@@ -176,28 +198,40 @@ def classification_stats(*, merchant=None) -> dict:
 # --- The review queue and what reviewers' decisions tell -----------------------
 
 
-class ReviewReason(TextChoices):
-    LOW_CONFIDENCE = "low_confidence", "Below the category's threshold"
-    FAILED = "failed", "Classification failed"
-    DISAGREEMENT = "disagreement", "Disagrees with the merchant's category"
+def review_reason_text(prediction: Prediction, *, for_merchant: bool = False) -> str:
+    """Why the photo waits for review, in words ("" when it does not wait).
+
+    Needs the prediction's category (and, for a disagreement shown to staff, its
+    image's product with its category) loaded.
+    """
+    reason = prediction.review_reason
+    if not reason:
+        return ""
+    if reason == ReviewReason.LOW_CONFIDENCE:
+        if prediction.category is None or prediction.confidence is None:
+            return "the model named no known category"
+        return (
+            f"{prediction.confidence:.2f}, below the "
+            f"{prediction.category.auto_accept_threshold:.2f} threshold for "
+            f"{prediction.category.name}"
+        )
+    if reason == ReviewReason.DISAGREEMENT:
+        if for_merchant:
+            return "disagrees with your category"
+        product = prediction.image.product
+        return f"disagrees with the merchant's category “{product.category}”"
+    if reason == ReviewReason.OUTLIER:
+        return "not like the product's other photos"
+    if reason == ReviewReason.FAILED:
+        return "classification failed"
+    # A reason added later says its own label.
+    return dict(ReviewReason.choices).get(reason, reason).lower()
 
 
 # Most uncertain first: the smallest gap between the first two categories; a
 # failed prediction (no margin) is the most uncertain of all. The same
 # expression as the prediction_review_queue index, so the index serves it.
 REVIEW_QUEUE_ORDER = (Coalesce("margin", Value(-1.0)).asc(), "created_at", "id")
-
-
-def _disagrees_with_merchant() -> Exists:
-    # A subquery rather than joins: a count of the queue then reads the queue's
-    # index alone (joins stay in a count even when the annotation goes).
-    return Exists(
-        ProductImage.objects.filter(
-            pk=OuterRef("image_id"),
-            product__category_source=CategorySource.MERCHANT,
-            product__category__isnull=False,
-        ).exclude(product__category=OuterRef("category_id"))
-    )
 
 
 def review_queue(
@@ -211,14 +245,15 @@ def review_queue(
 ) -> QuerySet[Prediction]:
     """The current predictions waiting for a person, most uncertain first.
 
-    In the queue: predictions that need review (below the category's threshold,
-    or against the category the merchant chose) and failed ones. An auto-accepted
-    prediction joins them when the merchant later chooses another category:
-    ``product_predictions_reassess`` sends it back to review then, so the queue
-    is one indexed status filter rather than a join of every prediction with its
-    product (at 1,000,000 predictions: 40 ms of queries for the admin list,
-    against 0.9 s for its page and 1.4 s for its count with the join).
-    Each carries ``reason`` (a ReviewReason value) and comes with its category,
+    In the queue: predictions that need review (each with its stored
+    ``review_reason``: below the category's threshold, against the category the
+    merchant chose, not like the product's other photos) and failed ones. An
+    auto-accepted prediction joins them when the product's category changes
+    (``product_category.products_decide`` sends it back to review then), so the
+    queue is one indexed status filter rather than a join of every prediction
+    with its product (at 1,000,000 predictions: 40 ms of queries for the admin
+    list, against 0.9 s for its page and 1.4 s for its count with the join).
+    Each comes with its category,
     model version, image, merchant, product with its category, and the image's
     near-duplicates prefetched.
 
@@ -230,14 +265,6 @@ def review_queue(
         Prediction.objects.filter(
             is_current=True,
             status__in=[Prediction.Status.NEEDS_REVIEW, Prediction.Status.FAILED],
-        )
-        .annotate(
-            reason=Case(
-                When(status=Prediction.Status.FAILED, then=Value(ReviewReason.FAILED)),
-                When(_disagrees_with_merchant(), then=Value(ReviewReason.DISAGREEMENT)),
-                default=Value(ReviewReason.LOW_CONFIDENCE),
-                output_field=CharField(),
-            )
         )
         .select_related(
             "category",
@@ -288,16 +315,7 @@ def review_queue_filter(
     if reason:
         if reason not in ReviewReason.values:
             raise ValueError(f"unknown review reason {reason!r}")
-        # The conditions of the ``reason`` annotation, spelt out for the index.
-        queue = queue.filter(
-            {
-                ReviewReason.FAILED: Q(status=Prediction.Status.FAILED),
-                ReviewReason.DISAGREEMENT: Q(_disagrees_with_merchant())
-                & ~Q(status=Prediction.Status.FAILED),
-                ReviewReason.LOW_CONFIDENCE: ~Q(_disagrees_with_merchant())
-                & ~Q(status=Prediction.Status.FAILED),
-            }[reason]
-        )
+        queue = queue.filter(review_reason=reason)
     if older_than is not None:
         queue = queue.filter(created_at__lte=timezone.now() - older_than)
     if skipped_by is not None:

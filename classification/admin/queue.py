@@ -36,7 +36,11 @@ from classification.admin.queue_filters import (
     queue_filters,
 )
 from classification.models import Prediction, Review, ReviewItem
-from classification.selectors import REVIEW_QUEUE_ORDER, ReviewReason, review_queue
+from classification.selectors import (
+    REVIEW_QUEUE_ORDER,
+    review_queue,
+    review_reason_text,
+)
 from classification.services.reviews import (
     ReviewConflict,
     ReviewError,
@@ -157,7 +161,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="Reason")
     def reason_shown(self, item):
-        return ReviewReason(item.reason).label
+        return review_reason_text(item).capitalize()
 
     @admin.display(description="Merchant's category")
     def merchant_category(self, item):
@@ -338,7 +342,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "title": "Work the review queue",
             "item": item,
-            "reason_label": ReviewReason(item.reason).label if item else "",
+            "reason_label": review_reason_text(item).capitalize() if item else "",
             "product": item.image.product if item else None,
             "choices": _choices(item, names) if item else [],
             "categories": categories,
