@@ -439,6 +439,38 @@ def product_review_notices(*, product) -> ProductReviewNotices:
     return ProductReviewNotices(category_change=change, near_duplicates=duplicates)
 
 
+def review_history(
+    *,
+    reviewer=None,
+    decision: str | None = None,
+    undone: bool | None = None,
+    search: str = "",
+) -> QuerySet[Review]:
+    """Decisions, undone ones included, newest first: ``reviewer``'s (everyone's
+    when None), of one ``decision``, undone or standing, about a product whose
+    name, SKU or merchant contains ``search``."""
+    reviews = Review.all_objects.select_related(
+        "prediction__image__product__merchant",
+        "prediction__category",
+        "final_category",
+        "previous_category",
+        "reviewer",
+    ).order_by("-created_at", "-id")
+    if reviewer is not None:
+        reviews = reviews.filter(reviewer=reviewer)
+    if decision:
+        reviews = reviews.filter(decision=decision)
+    if undone is not None:
+        reviews = reviews.filter(undone_at__isnull=not undone)
+    if search:
+        reviews = reviews.filter(
+            Q(prediction__image__product__name__icontains=search)
+            | Q(prediction__image__product__sku__icontains=search)
+            | Q(prediction__image__merchant__name__icontains=search)
+        )
+    return reviews
+
+
 def prediction_image_ids(*, prediction_ids: list[int]) -> list[dict]:
     """``{"pk", "image_id"}`` for each of the predictions."""
     return list(

@@ -29,6 +29,7 @@ from django.utils.timesince import timesince
 
 from accounts.models import User
 from catalog.models import Category, CategorySource, ImageStatus
+from catalog.selectors import category_labels
 from catalog.services import (
     images_set_status,
     product_set_category,
@@ -321,7 +322,7 @@ def _preview_of(outcome: BulkReviewResult) -> BulkPreview:
         for pk, r in by_product.items()
         if r.before["category"] != r.after["category"]
     }
-    names = dict(Category.objects.values_list("pk", "name"))
+    names = {pk: name for pk, (_, name) in category_labels().items()}
     products = {
         pk: r.prediction.image.product.name
         for pk, r in by_product.items()
