@@ -27,7 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from catalog.models import CategorySource
+from catalog.models import CategorySource, ProductImage
 from classification.models import (
     ModelVersion,
     NearDuplicate,
@@ -437,6 +437,32 @@ def product_review_notices(*, product) -> ProductReviewNotices:
         .order_by("image_id", "id")
     )
     return ProductReviewNotices(category_change=change, near_duplicates=duplicates)
+
+
+def product_other_photos(*, image) -> list[dict]:
+    """The other photos of ``image``'s product, each with its current prediction
+    (category loaded) and why it waits, for the queue's work page."""
+    others = list(
+        ProductImage.objects.filter(product_id=image.product_id)
+        .exclude(pk=image.pk)
+        .order_by("created_at", "id")
+    )
+    current = {
+        p.image_id: p
+        for p in Prediction.objects.filter(
+            image__in=others, is_current=True
+        ).select_related("category")
+    }
+    return [
+        {
+            "image": other,
+            "prediction": current.get(other.pk),
+            "reason": review_reason_text(current[other.pk], for_merchant=True)
+            if other.pk in current
+            else "",
+        }
+        for other in others
+    ]
 
 
 def review_history(

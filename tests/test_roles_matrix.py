@@ -268,6 +268,16 @@ MATRIX = [
         body={"decision": "accepted"}),
     row("GET", "admin:classification_reviewitem_history",
         LOGIN, LOGIN, LOGIN, LOGIN, 200, 403, 200, obj="prediction"),
+    row("GET", "admin:classification_reviewitem_decisions",
+        LOGIN, LOGIN, LOGIN, LOGIN, 200, 403, 200),
+    # Undo answers with a redirect to the history, with a message: undone, or
+    # (a platform admin undoing a reviewer's decision) undone too.
+    row("POST", "admin:classification_reviewitem_undo",
+        LOGIN, LOGIN, LOGIN, LOGIN, 302, 403, 302,
+        kwargs={"review_id": "{review}"}),
+    row("POST", "admin:classification_reviewitem_undo_batch",
+        LOGIN, LOGIN, LOGIN, LOGIN, 302, 403, 302,
+        kwargs={"batch": "00000000-0000-4000-8000-000000000000"}),
     row("GET", "admin:classification_reviewitem_add",
         LOGIN, LOGIN, LOGIN, LOGIN, 403, 403, 403),
     row("GET", "admin:classification_reviewitem_delete",
