@@ -187,6 +187,7 @@ class DecisionsAdminMixin:
             "page_query": urlencode(query),
             "list_url": self._admin_url("changelist"),
             "work_url": self._admin_url("work"),
+            "is_nav_sidebar_enabled": False,
         }
         return TemplateResponse(
             request, "admin/classification/reviewitem/decisions.html", context

@@ -182,9 +182,9 @@ class ReviewItemAdmin(DecisionsAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Reason")
     def reason_shown(self, item):
-        return review_reason_text(item).capitalize()
+        return _sentence(review_reason_text(item))
 
-    @admin.display(description="Merchant's category")
+    @admin.display(description="Product's category")
     def merchant_category(self, item):
         return merchant_category_html(item.image.product)
 
@@ -274,6 +274,8 @@ class ReviewItemAdmin(DecisionsAdminMixin, admin.ModelAdmin):
             "work_url": self._work_url(filter_params(request.GET)),
             "decisions_url": self._admin_url("decisions"),
             "can_review": self.has_change_permission(request),
+            # Reviewers see this one page of the admin; the table needs the width.
+            "is_nav_sidebar_enabled": False,
         }
         return super().changelist_view(request, extra_context)
 
@@ -382,7 +384,7 @@ class ReviewItemAdmin(DecisionsAdminMixin, admin.ModelAdmin):
             "opts": self.opts,
             "title": "Work the review queue",
             "item": item,
-            "reason_label": review_reason_text(item).capitalize() if item else "",
+            "reason_label": _sentence(review_reason_text(item)) if item else "",
             "product": item.image.product if item else None,
             "choices": _choices(item, names) if item else [],
             "categories": categories,
@@ -424,10 +426,16 @@ class ReviewItemAdmin(DecisionsAdminMixin, admin.ModelAdmin):
             if next_item
             else None,
             "filtered": bool(params),
+            "is_nav_sidebar_enabled": False,
         }
         return TemplateResponse(
             request, "admin/classification/reviewitem/work.html", context
         )
+
+
+def _sentence(text: str) -> str:
+    # Not str.capitalize(), which lowers the rest ("apparel").
+    return text[:1].upper() + text[1:]
 
 
 def _ticked(request) -> bool:
