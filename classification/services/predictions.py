@@ -125,6 +125,7 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
     image_set_status(image=image, status=ImageStatus.NEEDS_REVIEW)
     products_decide(product_ids=[image.product_id])
     prediction.refresh_from_db(fields=["status", "review_reason"])
+    image.refresh_from_db(fields=["status", "status_changed_at"])
     image_near_duplicates_find(image=image, embedding=result.embedding)
     signals.image_classified.send(sender=Prediction, prediction=prediction)
     logger.info(
