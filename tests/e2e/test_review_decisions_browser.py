@@ -114,3 +114,53 @@ def test_u_undoes_the_last_decision_on_the_work_page(browser, live_server, revie
     )
     assert Review.all_objects.get().undone_at is not None
     assert not Review.objects.exists()
+
+    # The history shows it, undone.
+    page.click("#rq-my-decisions")
+    page.wait_for_selector("#rq-history")
+    shot(page, "review-my-decisions")
+    assert page.locator("#rq-history tbody tr.undone").count() == 1
+
+
+def test_the_merchant_sees_the_odd_photo_and_the_unusable_one(
+    browser, live_server, reviewer, merchant_user
+):
+    from catalog.models import ImageStatus
+    from classification.services.product_category import products_decide
+    from classification.services.reviews import prediction_review
+    from tests.classification.queue_data import image
+
+    product = ProductFactory(
+        merchant=merchant_user.membership.merchant, name="Logo T-shirt"
+    )
+    for p in (0.76, 0.85, 0.93):
+        prediction(
+            top=[("apparel", p)],
+            status=Prediction.Status.AUTO_ACCEPTED,
+            image_row=image(
+                product=product, status=ImageStatus.CLASSIFIED, with_file=True
+            ),
+        )
+    prediction(
+        top=[("kitchen-drinkware", 0.95)],
+        image_row=image(product=product, with_file=True),
+    )
+    blurry = prediction(top=TOP5, image_row=image(product=product, with_file=True))
+    products_decide(product_ids=[product.pk])
+    prediction_review(
+        prediction_id=blurry.pk,
+        reviewer=reviewer,
+        decision="unusable",
+        unusable_reason="too_blurry",
+    )
+    page = signed_in_context(browser, live_server, merchant_user).new_page()
+    page.goto(f"{live_server.url}/products/{product.pk}/")
+    flags = page.locator(".photo-flag").all_inner_texts()
+    shot(page, "product-page-flags")
+    assert "This photo does not look like the rest of the product." in flags
+    assert any(
+        f.startswith("A reviewer marked this photo unusable: too blurry") for f in flags
+    )
+    assert page.locator(".review-reason").all_inner_texts() == [
+        "Waits for review: not like the product's other photos."
+    ]
