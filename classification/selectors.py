@@ -50,8 +50,9 @@ def predictions_current_for_images(*, image_ids: list[int]) -> dict[int, Predict
 
 
 def prediction_list(*, merchant=None) -> QuerySet[Prediction]:
+    # The product's category too: a disagreement names it (review_reason_text).
     predictions = Prediction.objects.select_related(
-        "category", "model_version", "image", "image__product"
+        "category", "model_version", "image", "image__product__category"
     )
     if merchant is not None:
         predictions = predictions.filter(image__merchant=merchant)
