@@ -75,6 +75,8 @@ class Capability(StrEnum):
     PREDICTION_VIEW = "prediction.view"
     PREDICTION_REVIEW = "prediction.review"
     REVIEW_DETAILS_VIEW = "review.details"  # who reviewed, and their notes
+    REVIEW_UNDO = "review.undo"  # one's own decisions
+    REVIEW_UNDO_ANY = "review.undo_any"  # anyone's decisions
     MODEL_MANAGE = "model.manage"  # versions, training, roll-out, jobs
     WEBHOOK_MANAGE = "webhook.manage"
     MEMBER_MANAGE = "member.manage"
@@ -107,6 +109,8 @@ CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.PREDICTION_VIEW: frozenset({_ADMIN, _REVIEWER, _OWNER, _MEMBER}),
     Capability.PREDICTION_REVIEW: frozenset({_ADMIN, _REVIEWER}),
     Capability.REVIEW_DETAILS_VIEW: frozenset({_ADMIN, _REVIEWER}),
+    Capability.REVIEW_UNDO: frozenset({_ADMIN, _REVIEWER}),
+    Capability.REVIEW_UNDO_ANY: frozenset({_ADMIN}),
     Capability.MODEL_MANAGE: frozenset({_ADMIN}),
     Capability.WEBHOOK_MANAGE: frozenset({_ADMIN, _OWNER}),
     Capability.MEMBER_MANAGE: frozenset({_ADMIN, _OWNER}),

@@ -100,6 +100,9 @@ class ImageStatus(models.TextChoices):
     NEEDS_REVIEW = "needs_review", "Waiting for review"
     REVIEWED = "reviewed", "Reviewed"
     FAILED = "failed", "Classification failed"
+    # A reviewer found it unusable (not a product, blurry, ...): it decides and
+    # teaches nothing.
+    UNUSABLE = "unusable", "Unusable photo"
 
 
 class ProductImage(models.Model):

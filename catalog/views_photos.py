@@ -20,8 +20,10 @@ from accounts.roles import Capability, own_merchant_scope
 from catalog import selectors, services
 from catalog.models import ImageStatus
 from classification.selectors import (
+    images_unusable_reasons,
     predictions_current_for_images,
     product_review_notices,
+    review_reason_text,
 )
 from classification.services import intake
 from config.errors import InvalidInput, NotFound, VitrineError
@@ -161,6 +163,9 @@ def _image_cards(product) -> list[dict]:
     predictions = predictions_current_for_images(image_ids=[i.pk for i in images])
     names = selectors.category_names()
     shared = selectors.image_share_counts(images=images)
+    unusable = images_unusable_reasons(
+        image_ids=[i.pk for i in images if i.status == ImageStatus.UNUSABLE]
+    )
     cards = []
     for index, image in enumerate(images):
         prediction = predictions.get(image.pk)
@@ -180,7 +185,8 @@ def _image_cards(product) -> list[dict]:
                 "order_down": _swapped(images, index, index + 1),
                 "prediction": prediction,
                 "top_k": top_k,
-                "review_reason": _review_reason(prediction, product),
+                "review_reason": _review_reason(prediction),
+                "unusable": unusable.get(image.pk, ""),
                 "shared_with": shared.get(image.pk, 0),
             }
         )
@@ -197,27 +203,11 @@ def _swapped(images, i: int, j: int) -> str:
     return ",".join(map(str, ids))
 
 
-def _review_reason(prediction, product) -> str:
-    """Why a photo waits for a person, in the merchant's words."""
+def _review_reason(prediction) -> str:
+    """Why a photo waits for a person, in the merchant's words ("" if it does not)."""
     if prediction is None or prediction.status != "needs_review":
         return ""
-    category = prediction.category
-    if category is None:
-        return "The best suggestion is not a category of the catalog yet."
-    percent = f"{prediction.confidence:.0%}"
-    threshold = category.auto_accept_threshold
-    if prediction.confidence < threshold:
-        return (
-            f"Waiting for review: {percent} is below the {threshold:.2f} threshold "
-            f"for {category.name}."
-        )
-    if product.category_id and product.category_id != category.pk:
-        return (
-            f"Waiting for review: the suggestion {category.name} differs from "
-            f"{product.category.name}, chosen by the "
-            f"{product.get_category_source_display().lower()}."
-        )
-    return "Waiting for review."
+    return f"Waits for review: {review_reason_text(prediction, for_merchant=True)}."
 
 
 def _upload_summary(cards) -> str:
@@ -305,5 +295,7 @@ def _image_json(image, prediction) -> dict:
             "top_k": prediction.top_k,
             "model_version": prediction.model_version.name,
             "error": prediction.error,
+            "review_reason": prediction.review_reason,
+            "review_reason_text": review_reason_text(prediction, for_merchant=True),
         }
     return data

@@ -1,5 +1,7 @@
 """Model versions, their predictions, reviewers' decisions and background jobs."""
 
+import uuid
+
 import numpy as np
 from django.conf import settings
 from django.db import models
@@ -50,6 +52,19 @@ class ModelVersion(models.Model):
         return self.name
 
 
+class ReviewReason(models.TextChoices):
+    """Why a photo waits for a person (Prediction.review_reason).
+
+    Stored when the photo is sent to review; the words a person reads are
+    derived from it (classification.selectors.review_reason_text).
+    """
+
+    LOW_CONFIDENCE = "low_confidence", "Below the category's threshold"
+    FAILED = "failed", "Classification failed"
+    DISAGREEMENT = "disagreement", "Disagrees with the merchant's category"
+    OUTLIER = "outlier", "Not like the product's other photos"
+
+
 class Prediction(models.Model):
     """What one model version said about one image."""
 
@@ -59,6 +74,7 @@ class Prediction(models.Model):
         ACCEPTED = "accepted", "Accepted by a reviewer"
         CORRECTED = "corrected", "Corrected by a reviewer"
         FAILED = "failed", "Failed"
+        UNUSABLE = "unusable", "Unusable photo (a reviewer's decision)"
 
     image = models.ForeignKey(
         "catalog.ProductImage", on_delete=models.CASCADE, related_name="predictions"
@@ -82,6 +98,10 @@ class Prediction(models.Model):
     embedding = models.BinaryField(null=True, blank=True, editable=False)
     latency_ms = models.FloatField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices)
+    # Why it waits for review; empty when it does not.
+    review_reason = models.CharField(
+        max_length=32, choices=ReviewReason.choices, blank=True, default=""
+    )
     error = models.TextField(blank=True)
     is_current = models.BooleanField(
         default=True, help_text="The image's latest prediction."
@@ -159,13 +179,38 @@ class Prediction(models.Model):
         return np.frombuffer(bytes(self.embedding), dtype=np.float32)
 
 
+class DecisionManager(models.Manager):
+    """Reviews that stand: an undone decision is history only (Review.all_objects)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(undone_at__isnull=True)
+
+
+class HistoryManager(models.Manager):
+    """Every review, undone decisions included."""
+
+
 class Review(models.Model):
-    """A reviewer's decision on a prediction; it becomes a training label."""
+    """A reviewer's decision on a prediction; an accept or a correction becomes
+    the photo's training label.
+
+    ``before`` and ``after`` hold the product's state around the decision (its
+    category and who set it, its photos' statuses and their current
+    predictions' statuses and reasons), so that undoing restores ``before``
+    exactly, and only while the product is still as the decision left it.
+    """
 
     class Decision(models.TextChoices):
         ACCEPTED = "accepted", "Accepted"
         CORRECTED = "corrected", "Corrected"
         SKIPPED = "skipped", "Skipped"
+        UNUSABLE = "unusable", "Unusable photo"
+
+    class UnusableReason(models.TextChoices):
+        NOT_A_PRODUCT = "not_a_product", "Not a product"
+        SEVERAL_PRODUCTS = "several_products", "Several products"
+        TOO_BLURRY = "too_blurry", "Too blurry"
+        WRONG_PHOTO = "wrong_photo", "Wrong photo"
 
     prediction = models.ForeignKey(
         Prediction, on_delete=models.CASCADE, related_name="reviews"
@@ -187,11 +232,35 @@ class Review(models.Model):
         related_name="+",
     )
     note = models.TextField(blank=True)
+    unusable_reason = models.CharField(
+        max_length=32, choices=UnusableReason.choices, blank=True
+    )
+    # The reviewer chose the product's category explicitly with this decision
+    # (otherwise the decision labels the photo only).
+    sets_product_category = models.BooleanField(default=False)
+    # The decisions made together (one bulk action); a single decision has its
+    # own. Null for decisions made before batches were recorded.
+    batch = models.UUIDField(default=uuid.uuid4, null=True, db_index=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DecisionManager()
+    all_objects = HistoryManager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        base_manager_name = "all_objects"
         indexes = [
+            models.Index(fields=["reviewer", "-created_at"], name="review_history"),
             models.Index(fields=["created_at"]),
             models.Index(fields=["decision", "created_at"]),
             models.Index(fields=["reviewer", "decision"]),

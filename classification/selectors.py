@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from django.db.models import (
     BigIntegerField,
     Case,
-    CharField,
     Count,
     Exists,
     F,
@@ -22,7 +21,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    TextChoices,
     Value,
     When,
 )
@@ -30,7 +28,13 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from catalog.models import CategorySource, ProductImage
-from classification.models import ModelVersion, NearDuplicate, Prediction, Review
+from classification.models import (
+    ModelVersion,
+    NearDuplicate,
+    Prediction,
+    Review,
+    ReviewReason,
+)
 
 
 def model_version_active() -> ModelVersion | None:
@@ -46,8 +50,9 @@ def predictions_current_for_images(*, image_ids: list[int]) -> dict[int, Predict
 
 
 def prediction_list(*, merchant=None) -> QuerySet[Prediction]:
+    # The product's category too: a disagreement names it (review_reason_text).
     predictions = Prediction.objects.select_related(
-        "category", "model_version", "image", "image__product"
+        "category", "model_version", "image", "image__product__category"
     )
     if merchant is not None:
         predictions = predictions.filter(image__merchant=merchant)
@@ -84,6 +89,24 @@ def reviews_latest_for_predictions(*, prediction_ids: list[int]) -> dict:
     for review in reviews:
         latest.setdefault(review.prediction_id, review)
     return latest
+
+
+def images_unusable_reasons(*, image_ids: list[int]) -> dict[int, str]:
+    """Map image id to why a reviewer found it unusable ("Too blurry"), for the
+    images a standing decision marked so."""
+    if not image_ids:
+        return {}
+    reasons = dict(Review.UnusableReason.choices)
+    rows = (
+        Review.objects.filter(
+            prediction__image_id__in=image_ids,
+            prediction__is_current=True,
+            decision=Review.Decision.UNUSABLE,
+        )
+        .order_by("created_at", "id")
+        .values_list("prediction__image_id", "unusable_reason")
+    )
+    return {image_id: reasons.get(reason, reason) for image_id, reason in rows}
 
 
 def model_version_list() -> QuerySet[ModelVersion]:
@@ -176,10 +199,34 @@ def classification_stats(*, merchant=None) -> dict:
 # --- The review queue and what reviewers' decisions tell -----------------------
 
 
-class ReviewReason(TextChoices):
-    LOW_CONFIDENCE = "low_confidence", "Below the category's threshold"
-    FAILED = "failed", "Classification failed"
-    DISAGREEMENT = "disagreement", "Disagrees with the merchant's category"
+def review_reason_text(prediction: Prediction, *, for_merchant: bool = False) -> str:
+    """Why the photo waits for review, in words ("" when it does not wait).
+
+    Needs the prediction's category (and, for a disagreement shown to staff, its
+    image's product with its category) loaded.
+    """
+    reason = prediction.review_reason
+    if not reason:
+        return ""
+    if reason == ReviewReason.LOW_CONFIDENCE:
+        if prediction.category is None or prediction.confidence is None:
+            return "the model named no known category"
+        return (
+            f"{prediction.confidence:.0%} is below the "
+            f"{prediction.category.auto_accept_threshold:.2f} threshold for "
+            f"{prediction.category.name}"
+        )
+    if reason == ReviewReason.DISAGREEMENT:
+        if for_merchant:
+            return "disagrees with your category"
+        product = prediction.image.product
+        return f"disagrees with the merchant's category “{product.category}”"
+    if reason == ReviewReason.OUTLIER:
+        return "not like the product's other photos"
+    if reason == ReviewReason.FAILED:
+        return "classification failed"
+    # A reason added later says its own label.
+    return dict(ReviewReason.choices).get(reason, reason).lower()
 
 
 # Most uncertain first: the smallest gap between the first two categories; a
@@ -188,29 +235,18 @@ class ReviewReason(TextChoices):
 REVIEW_QUEUE_ORDER = (Coalesce("margin", Value(-1.0)).asc(), "created_at", "id")
 
 
-def _disagrees_with_merchant() -> Exists:
-    # A subquery rather than joins: a count of the queue then reads the queue's
-    # index alone (joins stay in a count even when the annotation goes).
-    return Exists(
-        ProductImage.objects.filter(
-            pk=OuterRef("image_id"),
-            product__category_source=CategorySource.MERCHANT,
-            product__category__isnull=False,
-        ).exclude(product__category=OuterRef("category_id"))
-    )
-
-
 def review_queue(**filters) -> QuerySet[Prediction]:
     """The current predictions waiting for a person, most uncertain first.
 
-    In the queue: predictions that need review (below the category's threshold,
-    or against the category the merchant chose) and failed ones. An auto-accepted
-    prediction joins them when the merchant later chooses another category:
-    ``product_predictions_reassess`` sends it back to review then, so the queue
-    is one indexed status filter rather than a join of every prediction with its
-    product (at 1,000,000 predictions: 40 ms of queries for the admin list,
-    against 0.9 s for its page and 1.4 s for its count with the join).
-    Each carries ``reason`` (a ReviewReason value) and comes with its category,
+    In the queue: predictions that need review (each with its stored
+    ``review_reason``: below the category's threshold, against the category the
+    merchant chose, not like the product's other photos) and failed ones. An
+    auto-accepted prediction joins them when the product's category changes
+    (``product_category.products_decide`` sends it back to review then), so the
+    queue is one indexed status filter rather than a join of every prediction
+    with its product (at 1,000,000 predictions: 40 ms of queries for the admin
+    list, against 0.9 s for its page and 1.4 s for its count with the join).
+    Each comes with its category,
     model version, image, merchant, product with its category, and the image's
     near-duplicates prefetched. ``filters`` are those of ``review_queue_filter``.
     """
@@ -218,14 +254,6 @@ def review_queue(**filters) -> QuerySet[Prediction]:
         Prediction.objects.filter(
             is_current=True,
             status__in=[Prediction.Status.NEEDS_REVIEW, Prediction.Status.FAILED],
-        )
-        .annotate(
-            reason=Case(
-                When(status=Prediction.Status.FAILED, then=Value(ReviewReason.FAILED)),
-                When(_disagrees_with_merchant(), then=Value(ReviewReason.DISAGREEMENT)),
-                default=Value(ReviewReason.LOW_CONFIDENCE),
-                output_field=CharField(),
-            )
         )
         .select_related(
             "category",
@@ -270,16 +298,7 @@ def review_queue_filter(
     if reason:
         if reason not in ReviewReason.values:
             raise ValueError(f"unknown review reason {reason!r}")
-        # The conditions of the ``reason`` annotation, spelt out for the index.
-        queue = queue.filter(
-            {
-                ReviewReason.FAILED: Q(status=Prediction.Status.FAILED),
-                ReviewReason.DISAGREEMENT: Q(_disagrees_with_merchant())
-                & ~Q(status=Prediction.Status.FAILED),
-                ReviewReason.LOW_CONFIDENCE: ~Q(_disagrees_with_merchant())
-                & ~Q(status=Prediction.Status.FAILED),
-            }[reason]
-        )
+        queue = queue.filter(review_reason=reason)
     if older_than is not None:
         queue = queue.filter(created_at__lte=timezone.now() - older_than)
     if skipped_by is not None:
@@ -412,6 +431,64 @@ def product_review_notices(*, product) -> ProductReviewNotices:
         .order_by("image_id", "id")
     )
     return ProductReviewNotices(category_change=change, near_duplicates=duplicates)
+
+
+def product_other_photos(*, image) -> list[dict]:
+    """The other photos of ``image``'s product, each with its current prediction
+    (category loaded) and why it waits, for the queue's work page."""
+    others = list(
+        ProductImage.objects.filter(product_id=image.product_id)
+        .exclude(pk=image.pk)
+        .order_by("created_at", "id")
+    )
+    current = {
+        p.image_id: p
+        for p in Prediction.objects.filter(
+            image__in=others, is_current=True
+        ).select_related("category")
+    }
+    return [
+        {
+            "image": other,
+            "prediction": current.get(other.pk),
+            "reason": review_reason_text(current[other.pk], for_merchant=True)
+            if other.pk in current
+            else "",
+        }
+        for other in others
+    ]
+
+
+def review_history(
+    *,
+    reviewer=None,
+    decision: str | None = None,
+    undone: bool | None = None,
+    search: str = "",
+) -> QuerySet[Review]:
+    """Decisions, undone ones included, newest first: ``reviewer``'s (everyone's
+    when None), of one ``decision``, undone or standing, about a product whose
+    name, SKU or merchant contains ``search``."""
+    reviews = Review.all_objects.select_related(
+        "prediction__image__product__merchant",
+        "prediction__category",
+        "final_category",
+        "previous_category",
+        "reviewer",
+    ).order_by("-created_at", "-id")
+    if reviewer is not None:
+        reviews = reviews.filter(reviewer=reviewer)
+    if decision:
+        reviews = reviews.filter(decision=decision)
+    if undone is not None:
+        reviews = reviews.filter(undone_at__isnull=not undone)
+    if search:
+        reviews = reviews.filter(
+            Q(prediction__image__product__name__icontains=search)
+            | Q(prediction__image__product__sku__icontains=search)
+            | Q(prediction__image__merchant__name__icontains=search)
+        )
+    return reviews
 
 
 def prediction_image_ids(*, prediction_ids: list[int]) -> list[dict]:

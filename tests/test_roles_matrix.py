@@ -187,6 +187,18 @@ MATRIX = [
         obj="prediction", body={"decision": "accepted"}),
     row("POST", "api:prediction-review-bulk", 401, 403, 403, 403, 200, 403, 200,
         body={"prediction_ids": ["{prediction}"], "decision": "accepted"}),
+    row("POST", "api:prediction-review-bulk-preview",
+        401, 403, 403, 403, 200, 403, 200,
+        body={"prediction_ids": ["{prediction}"], "decision": "accepted"}),
+    # --- decisions: each reviewer their own; platform admins undo anyone's
+    row("GET", "api:review-list", 401, 403, 403, 403, 200, 403, 200),
+    row("GET", "api:review-detail", 401, 403, 403, 403, 200, 403, 404,
+        obj="review"),
+    row("POST", "api:review-undo", 401, 403, 403, 403, 200, 403, 200,
+        obj="review"),
+    # An unknown batch: 404 says the role got past the permission check.
+    row("POST", "api:review-undo-batch", 401, 403, 403, 403, 404, 403, 404,
+        body={"batch": "00000000-0000-4000-8000-000000000000"}),
     # --- models and jobs: platform admins
     row("GET", "api:model-version-list", 401, 403, 403, 403, 403, 403, 200),
     row("GET", "api:model-version-detail", 401, 403, 403, 403, 403, 403, 200,
@@ -301,6 +313,16 @@ MATRIX = [
         body={"decision": "accepted"}),
     row("GET", "admin:classification_reviewitem_history",
         LOGIN, LOGIN, LOGIN, LOGIN, 200, 403, 200, obj="prediction"),
+    row("GET", "admin:classification_reviewitem_decisions",
+        LOGIN, LOGIN, LOGIN, LOGIN, 200, 403, 200),
+    # Undo answers with a redirect to the history, with a message: undone, or
+    # (a platform admin undoing a reviewer's decision) undone too.
+    row("POST", "admin:classification_reviewitem_undo",
+        LOGIN, LOGIN, LOGIN, LOGIN, 302, 403, 302,
+        kwargs={"review_id": "{review}"}),
+    row("POST", "admin:classification_reviewitem_undo_batch",
+        LOGIN, LOGIN, LOGIN, LOGIN, 302, 403, 302,
+        kwargs={"batch": "00000000-0000-4000-8000-000000000000"}),
     row("GET", "admin:classification_reviewitem_add",
         LOGIN, LOGIN, LOGIN, LOGIN, 403, 403, 403),
     row("GET", "admin:classification_reviewitem_delete",

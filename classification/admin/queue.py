@@ -1,5 +1,9 @@
 """The review queue: a list with filters and bulk actions, and a one-item page
-to work it (its filters live in ``queue_filters``, its HTML in ``presenters``).
+to work it (its filters live in ``queue_filters``, its HTML in ``presenters``,
+undo, history and bulk confirmation in ``decisions``).
+
+Over 400 lines: the list's columns and actions and the work page's views share
+the queue's URLs and context; the parts that stand alone are already apart.
 """
 
 from urllib.parse import urlencode
@@ -11,14 +15,15 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect
-from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 
 from catalog.admin import thumbnail_html
 from catalog.selectors import category_list, category_names
+from classification.admin.decisions import DecisionsAdminMixin
 from classification.admin.presenters import (
     merchant_category_html,
     near_duplicates_html,
@@ -36,12 +41,17 @@ from classification.admin.queue_filters import (
     queue_filters,
 )
 from classification.models import Prediction, Review, ReviewItem
-from classification.selectors import REVIEW_QUEUE_ORDER, ReviewReason, review_queue
+from classification.selectors import (
+    REVIEW_QUEUE_ORDER,
+    product_other_photos,
+    review_history,
+    review_queue,
+    review_reason_text,
+)
 from classification.services.reviews import (
     ReviewConflict,
     ReviewError,
     prediction_review,
-    predictions_review_bulk,
 )
 
 
@@ -49,9 +59,17 @@ class ReviewActionForm(helpers.ActionForm):
     category = forms.ModelChoiceField(
         queryset=category_list(),
         required=False,
-        empty_label="Category for “Set category”…",
+        empty_label="Label for “Set category”…",
         label="",
         widget=forms.Select(attrs={"aria-label": "Category for “Set category”"}),
+    )
+    unusable_reason = forms.ChoiceField(
+        choices=[("", "Reason for “Unusable”…"), *Review.UnusableReason.choices],
+        required=False,
+        label="",
+    )
+    set_product_category = forms.BooleanField(
+        required=False, label="and make it the product's category"
     )
 
 
@@ -77,7 +95,7 @@ def _choices(item: Prediction, names: dict[str, str]) -> list[dict]:
 
 
 @admin.register(ReviewItem)
-class ReviewItemAdmin(admin.ModelAdmin):
+class ReviewItemAdmin(DecisionsAdminMixin, admin.ModelAdmin):
     """The review queue: a list with bulk actions, and a one-item page to work it.
 
     Reviewers (staff in the Reviewers group) hold only this model's view and
@@ -96,6 +114,12 @@ class ReviewItemAdmin(admin.ModelAdmin):
         "waiting",
     ]
     list_display_links = ["photo", "product"]
+    search_fields = [
+        "image__product__name",
+        "image__product__sku",
+        "image__merchant__name",
+    ]
+    search_help_text = "Product name, SKU or merchant."
     list_filter = [
         ReasonQueueFilter,
         MerchantQueueFilter,
@@ -108,7 +132,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
     # The queue query is not cheap; counting it once per page is enough.
     show_full_result_count = False
     action_form = ReviewActionForm
-    actions = ["accept_selected", "set_category_selected"]
+    actions = ["accept_selected", "set_category_selected", "unusable_selected"]
 
     def get_queryset(self, request):
         return review_queue()
@@ -135,6 +159,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.review_view),
                 name="{}_{}_review".format(*info),
             ),
+            *self.decision_urls(),
             *super().get_urls(),
         ]
 
@@ -161,9 +186,9 @@ class ReviewItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="Reason")
     def reason_shown(self, item):
-        return ReviewReason(item.reason).label
+        return _sentence(review_reason_text(item))
 
-    @admin.display(description="Merchant's category")
+    @admin.display(description="Product's category")
     def merchant_category(self, item):
         return merchant_category_html(item.image.product)
 
@@ -175,22 +200,23 @@ class ReviewItemAdmin(admin.ModelAdmin):
     def waiting(self, item):
         return timesince(item.created_at)
 
-    # --- bulk actions
+    # --- bulk actions: each shows what it will change and asks to confirm
 
     @admin.action(
         description="Accept the top category of the selected items",
         permissions=["change"],
     )
     def accept_selected(self, request, queryset):
-        result = predictions_review_bulk(
-            prediction_ids=self._selected_ids(request, queryset),
-            reviewer=request.user,
+        return self.bulk_decide(
+            request,
+            queryset,
             decision=Review.Decision.ACCEPTED,
+            done="Accepted",
+            set_product_category=_ticked(request),
         )
-        self._report_bulk(request, result, "Accepted")
 
     @admin.action(
-        description="Set the chosen category on the selected items",
+        description="Label the selected items with the chosen category",
         permissions=["change"],
     )
     def set_category_selected(self, request, queryset):
@@ -202,14 +228,35 @@ class ReviewItemAdmin(admin.ModelAdmin):
                 "Choose a category in the list next to the action first.",
                 messages.ERROR,
             )
-            return
-        result = predictions_review_bulk(
-            prediction_ids=self._selected_ids(request, queryset),
-            reviewer=request.user,
+            return None
+        return self.bulk_decide(
+            request,
+            queryset,
             decision=Review.Decision.CORRECTED,
+            done=f"Set to “{category.name}”:",
             category=category,
+            set_product_category=_ticked(request),
         )
-        self._report_bulk(request, result, f"Set to “{category.name}”:")
+
+    @admin.action(
+        description="Mark the selected photos unusable", permissions=["change"]
+    )
+    def unusable_selected(self, request, queryset):
+        reason = request.POST.get("unusable_reason", "")
+        if reason not in Review.UnusableReason.values:
+            self.message_user(
+                request,
+                "Choose why the photos are unusable next to the action first.",
+                messages.ERROR,
+            )
+            return None
+        return self.bulk_decide(
+            request,
+            queryset,
+            decision=Review.Decision.UNUSABLE,
+            done=f"Marked unusable ({Review.UnusableReason(reason).label.lower()}):",
+            unusable_reason=reason,
+        )
 
     def _selected_ids(self, request, queryset) -> list[int]:
         # The ids ticked, not only those still in the queue: one decided by
@@ -222,21 +269,6 @@ class ReviewItemAdmin(admin.ModelAdmin):
             if is_id(pk)
         ]
 
-    def _report_bulk(self, request, result, done: str) -> None:
-        self.message_user(
-            request,
-            f"{done} {result.reviewed} item{pluralize(result.reviewed)}.",
-            messages.SUCCESS,
-        )
-        if result.conflicts:
-            self.message_user(
-                request,
-                f"{len(result.conflicts)} item{pluralize(len(result.conflicts))} "
-                "left as they were: decided by someone else, classified again, "
-                "or without a category to accept.",
-                messages.WARNING,
-            )
-
     # --- pages
 
     def changelist_view(self, request, extra_context=None):
@@ -244,7 +276,10 @@ class ReviewItemAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "title": "Review queue: the most uncertain first",
             "work_url": self._work_url(filter_params(request.GET)),
+            "decisions_url": self._admin_url("decisions"),
             "can_review": self.has_change_permission(request),
+            # Reviewers see this one page of the admin; the table needs the width.
+            "is_nav_sidebar_enabled": False,
         }
         return super().changelist_view(request, extra_context)
 
@@ -319,13 +354,23 @@ class ReviewItemAdmin(admin.ModelAdmin):
                 decision=request.POST.get("decision", ""),
                 category=category,
                 note=request.POST.get("note", "").strip(),
+                unusable_reason=request.POST.get("unusable_reason", ""),
+                set_product_category=_ticked(request),
             )
         except (ReviewError, ValueError) as error:  # or a malformed id
             self.message_user(request, str(error), messages.ERROR)
         except ReviewConflict as error:
             self.message_user(request, str(error), messages.WARNING)
         else:
-            self.message_user(request, _review_message(review), messages.SUCCESS)
+            self.message_user(
+                request,
+                format_html(
+                    "{} {}",
+                    _review_message(review),
+                    self.undo_form_html(request, review, back=back),
+                ),
+                messages.SUCCESS,
+            )
         return redirect(back)
 
     def _work_url(self, params: dict, position: int = 0) -> str:
@@ -337,16 +382,30 @@ class ReviewItemAdmin(admin.ModelAdmin):
         categories = list(category_list())
         names = {c.slug: c.name for c in categories}
         here = self._work_url(params, position or 0)
+        last = review_history(reviewer=request.user, undone=False).first()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": "Work the review queue",
             "item": item,
-            "reason_label": ReviewReason(item.reason).label if item else "",
+            "reason_label": _sentence(review_reason_text(item)) if item else "",
             "product": item.image.product if item else None,
             "choices": _choices(item, names) if item else [],
             "categories": categories,
             "duplicates": list(item.image.near_duplicates.all()) if item else [],
+            "other_photos": product_other_photos(image=item.image) if item else [],
+            "unusable_reasons": Review.UnusableReason.choices,
+            "last_decision": last,
+            "undo_last": self.undo_form_html(
+                request,
+                last,
+                back=here,
+                label="Undo your last decision",
+                shortcut="u",
+            )
+            if last and self.has_change_permission(request)
+            else "",
+            "decisions_url": self._admin_url("decisions"),
             "waiting": waiting,
             "position": position,
             "can_review": self.has_change_permission(request),
@@ -371,17 +430,39 @@ class ReviewItemAdmin(admin.ModelAdmin):
             if next_item
             else None,
             "filtered": bool(params),
+            "is_nav_sidebar_enabled": False,
         }
         return TemplateResponse(
             request, "admin/classification/reviewitem/work.html", context
         )
 
 
+def _sentence(text: str) -> str:
+    # Not str.capitalize(), which lowers the rest ("apparel").
+    return text[:1].upper() + text[1:]
+
+
+def _ticked(request) -> bool:
+    return request.POST.get("set_product_category") in ("1", "on", "true")
+
+
 def _review_message(review: Review) -> str:
     product = review.prediction.image.product
     if review.decision == Review.Decision.SKIPPED:
         return f"Skipped {product.name}; it stays in the queue for the others."
+    if review.decision == Review.Decision.UNUSABLE:
+        return (
+            f"Marked a photo of {product.name} unusable "
+            f"({review.get_unusable_reason_display().lower()})."
+        )
+    label = review.final_category.name
+    now = product.category.name if product.category else "no category"
+    if product.category_id != review.previous_category_id:
+        return (
+            f"{review.get_decision_display()}: the photo is “{label}”; "
+            f"{product.name} is now in “{now}”."
+        )
     return (
-        f"{review.get_decision_display()}: {product.name} is now in "
-        f"“{product.category.name}”."
+        f"{review.get_decision_display()}: the photo is “{label}”; "
+        f"{product.name} stays in “{now}”."
     )

@@ -11,11 +11,8 @@ from django.contrib.admin.options import IncorrectLookupParameters
 
 from accounts.selectors import merchant_list
 from catalog.selectors import category_list
-from classification.selectors import (
-    ReviewReason,
-    model_version_list,
-    review_queue_filter,
-)
+from classification.models import ReviewReason
+from classification.selectors import model_version_list, review_queue_filter
 from config.fields import MAX_ID
 
 QUEUE_AGES = {

@@ -2,7 +2,7 @@
 
 import django_filters
 
-from classification.models import Job, ModelVersion, Prediction
+from classification.models import Job, ModelVersion, Prediction, Review
 from config.filters import BooleanFilter, IdFilter, StrictFilterSet
 
 
@@ -56,3 +56,19 @@ class ModelVersionFilter(StrictFilterSet):
     class Meta:
         model = ModelVersion
         fields = ["status"]
+
+
+class DecisionFilter(StrictFilterSet):
+    decision = django_filters.ChoiceFilter(choices=Review.Decision.choices)
+    undone = BooleanFilter(
+        field_name="undone_at",
+        lookup_expr="isnull",
+        exclude=True,
+        help_text="true: only undone decisions; false: only standing ones.",
+    )
+    batch = django_filters.UUIDFilter(help_text="One bulk decision's.")
+    product = IdFilter(field_name="prediction__image__product_id")
+
+    class Meta:
+        model = Review
+        fields = ["decision", "undone", "batch", "product"]

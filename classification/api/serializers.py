@@ -10,6 +10,7 @@ from catalog.api.serializers import (
     category_slug_field,
 )
 from classification.models import Job, ModelVersion, Prediction, Review
+from classification.selectors import review_reason_text
 from config.api import read_only_slug
 from config.fields import id_list
 
@@ -78,6 +79,17 @@ class ReviewSerializer(serializers.ModelSerializer):
 class PredictionSerializer(serializers.ModelSerializer):
     """Expects ``category_names`` (slug to name) in the context."""
 
+    review_reason = serializers.CharField(
+        read_only=True,
+        help_text="Why it waits for review: `low_confidence`, `disagreement` "
+        "(with the merchant's category), `outlier` (not like the product's other "
+        "photos), `failed`; more may come. Empty when it does not wait.",
+    )
+    review_reason_text = serializers.SerializerMethodField(
+        help_text="The same in words, e.g. “41% is below the 0.60 threshold for "
+        "Apparel”."
+    )
+
     product = serializers.IntegerField(source="image.product_id", read_only=True)
     merchant = serializers.IntegerField(source="image.merchant_id", read_only=True)
     category = read_only_slug("slug")
@@ -101,10 +113,17 @@ class PredictionSerializer(serializers.ModelSerializer):
             "latency_ms",
             "error",
             "is_current",
+            "review_reason",
+            "review_reason_text",
             "review",
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_review_reason_text(self, prediction: Prediction) -> str:
+        return review_reason_text(
+            prediction, for_merchant=not self.context.get("review_details", False)
+        )
 
     @extend_schema_field(TopKEntrySerializer(many=True))
     def get_top_k(self, prediction: Prediction) -> list[dict]:
@@ -130,8 +149,21 @@ class PredictionSerializer(serializers.ModelSerializer):
 class ReviewInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(
         choices=Review.Decision.choices,
-        help_text="`accepted` takes the predicted category; `corrected` needs "
-        "`category`; `skipped` only records that this reviewer passed.",
+        help_text="`accepted` labels the photo with the predicted category; "
+        "`corrected` needs `category`; `unusable` needs `unusable_reason`; "
+        "`skipped` only records that this reviewer passed.",
+    )
+    unusable_reason = serializers.ChoiceField(
+        choices=Review.UnusableReason.choices,
+        required=False,
+        default="",
+        help_text="For `unusable`: why the photo cannot be used.",
+    )
+    set_product_category = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also make the label the product's category, replacing the "
+        "merchant's if need be (otherwise the decision labels the photo only).",
     )
     category = category_slug_field("The right category's slug (for `corrected`).")
     note = serializers.CharField(required=False, allow_blank=True, default="")
@@ -141,6 +173,10 @@ class BulkReviewInputSerializer(serializers.Serializer):
     prediction_ids = id_list(allow_empty=False, max_length=MAX_BULK_REVIEW)
     decision = serializers.ChoiceField(choices=Review.Decision.choices)
     category = category_slug_field("For `corrected`: the category every product gets.")
+    unusable_reason = serializers.ChoiceField(
+        choices=Review.UnusableReason.choices, required=False, default=""
+    )
+    set_product_category = serializers.BooleanField(required=False, default=False)
 
 
 class BulkReviewResultSerializer(serializers.Serializer):
@@ -149,6 +185,82 @@ class BulkReviewResultSerializer(serializers.Serializer):
         child=serializers.IntegerField(),
         help_text="Ids left as they were: decided already, classified again "
         "since, unknown, or without a category to accept.",
+    )
+    batch = serializers.UUIDField(
+        allow_null=True, help_text="Undo them all with `reviews/undo/`."
+    )
+
+
+class CategoryChangeSerializer(serializers.Serializer):
+    product = serializers.IntegerField()
+    name = serializers.CharField()
+    category_before = serializers.CharField(allow_null=True)
+    category_after = serializers.CharField(allow_null=True)
+
+
+class BulkPreviewSerializer(serializers.Serializer):
+    photos = serializers.IntegerField(help_text="Photos the decision would take.")
+    low_confidence = serializers.IntegerField(
+        help_text="Of those, how many are below their category's threshold."
+    )
+    category_changes = CategoryChangeSerializer(
+        many=True, help_text="The products whose category would change (names)."
+    )
+    conflicts = serializers.ListField(child=serializers.IntegerField())
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    """One of the caller's decisions, as the history shows it."""
+
+    product = serializers.IntegerField(source="prediction.image.product_id")
+    product_name = serializers.CharField(source="prediction.image.product.name")
+    image = serializers.IntegerField(source="prediction.image_id")
+    final_category = read_only_slug("slug")
+    product_category_before = serializers.SerializerMethodField()
+    product_category_after = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "prediction",
+            "image",
+            "product",
+            "product_name",
+            "decision",
+            "final_category",
+            "unusable_reason",
+            "sets_product_category",
+            "product_category_before",
+            "product_category_after",
+            "note",
+            "batch",
+            "created_at",
+            "undone_at",
+        ]
+        read_only_fields = fields
+
+    def _slug(self, state: dict) -> str | None:
+        return self.context["category_slugs"].get((state or {}).get("category"))
+
+    def get_product_category_before(self, review: Review) -> str | None:
+        return self._slug(review.before)
+
+    def get_product_category_after(self, review: Review) -> str | None:
+        return self._slug(review.after)
+
+
+class UndoInputSerializer(serializers.Serializer):
+    batch = serializers.UUIDField(help_text="A bulk decision's `batch`.")
+
+
+class UndoResultSerializer(serializers.Serializer):
+    undone = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Decisions undone."
+    )
+    conflicts = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Decisions left standing: their product changed since.",
     )
 
 

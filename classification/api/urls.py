@@ -7,6 +7,7 @@ from classification.api import views
 
 routes = [
     ("predictions", views.PredictionViewSet, "prediction"),
+    ("reviews", views.DecisionViewSet, "review"),
     ("models", views.ModelVersionViewSet, "model-version"),
     ("jobs", views.JobViewSet, "job"),
 ]

@@ -11,18 +11,21 @@ from rest_framework.views import APIView
 from accounts.api.permissions import request_merchant
 from accounts.roles import Capability, user_can
 from catalog.api.uploads import rejection_error
-from catalog.selectors import catalog_counts, category_names
+from catalog.selectors import catalog_counts, category_labels, category_names
 from classification import selectors
 from classification.api.filters import (
+    DecisionFilter,
     JobFilter,
     ModelVersionFilter,
     PredictionFilter,
 )
 from classification.api.serializers import (
+    BulkPreviewSerializer,
     BulkReviewInputSerializer,
     BulkReviewResultSerializer,
     ClassifyInputSerializer,
     ClassifyResultSerializer,
+    DecisionSerializer,
     JobSerializer,
     ModelVersionSerializer,
     PredictionSerializer,
@@ -30,8 +33,10 @@ from classification.api.serializers import (
     ReviewInputSerializer,
     StatsSerializer,
     TrainInputSerializer,
+    UndoInputSerializer,
+    UndoResultSerializer,
 )
-from classification.models import Prediction
+from classification.models import Prediction, Review
 from classification.services import predictions as prediction_services
 from classification.services import reclassification as reclassification_services
 from classification.services import reviews as review_services
@@ -104,6 +109,7 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
         "retrieve": Capability.PREDICTION_VIEW,
         "review": Capability.PREDICTION_REVIEW,
         "review_bulk": Capability.PREDICTION_REVIEW,
+        "review_bulk_preview": Capability.PREDICTION_REVIEW,
     }
     filterset_class = PredictionFilter
     ordering_fields = ["created_at", "confidence", "margin"]
@@ -139,9 +145,12 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
         operation_id="predictions_review",
         request=ReviewInputSerializer,
         responses=PredictionSerializer,
-        description="Reviewers: accept or correct the prediction (or skip it). "
-        "The same decision sent again answers as the first time; a different "
-        "decision after someone else's answers 409.",
+        description="Reviewers: accept or correct the prediction's label, mark "
+        "the photo unusable (with a reason), or skip it. The decision labels the "
+        "photo; the product's category follows its photos' vote unless a person "
+        "chose it, and changes to the label with `set_product_category`. The "
+        "same decision sent again answers as the first time; a different "
+        "decision after someone else's answers 409. `reviews/{id}/undo/` undoes.",
     )
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
@@ -153,6 +162,8 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
             decision=data["decision"],
             category=data.get("category"),
             note=data["note"],
+            unusable_reason=data["unusable_reason"],
+            set_product_category=data["set_product_category"],
         )
         prediction = selectors.prediction_get(merchant=None, pk=pk)
         return Response(
@@ -175,16 +186,137 @@ class PredictionViewSet(viewsets.ReadOnlyModelViewSet):
     def review_bulk(self, request):
         data = validated(BulkReviewInputSerializer, request)
         result = review_services.predictions_review_bulk(
-            prediction_ids=data["prediction_ids"],
-            reviewer=request.user,
-            decision=data["decision"],
-            category=data.get("category"),
+            reviewer=request.user, **_bulk_arguments(data)
         )
         return Response(
             BulkReviewResultSerializer(
-                {"reviewed": result.reviewed, "conflicts": result.conflicts}
+                {
+                    "reviewed": result.reviewed,
+                    "conflicts": result.conflicts,
+                    "batch": result.batch,
+                }
             ).data
         )
+
+    @extend_schema(
+        operation_id="predictions_review_bulk_preview",
+        request=BulkReviewInputSerializer,
+        responses=BulkPreviewSerializer,
+        description="Reviewers: what `predictions/review/` would change with the "
+        "same body (how many photos, how many below their threshold, which "
+        "products change category), changing nothing.",
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="review/preview",
+        url_name="review-bulk-preview",
+    )
+    def review_bulk_preview(self, request):
+        data = validated(BulkReviewInputSerializer, request)
+        preview = review_services.predictions_review_bulk_preview(
+            reviewer=request.user, **_bulk_arguments(data)
+        )
+        return Response(
+            BulkPreviewSerializer(
+                {
+                    "photos": preview.photos,
+                    "low_confidence": preview.low_confidence,
+                    "category_changes": [
+                        {
+                            "product": pk,
+                            "name": name,
+                            "category_before": before,
+                            "category_after": after,
+                        }
+                        for pk, name, before, after in preview.category_changes
+                    ],
+                    "conflicts": preview.conflicts,
+                }
+            ).data
+        )
+
+
+def _bulk_arguments(data: dict) -> dict:
+    return {
+        "prediction_ids": data["prediction_ids"],
+        "decision": data["decision"],
+        "category": data.get("category"),
+        "unusable_reason": data["unusable_reason"],
+        "set_product_category": data["set_product_category"],
+    }
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Reviewers: your decisions, newest first, undone ones "
+        "included (`undone_at`); filters `decision`, `undone`, `batch`, `product`."
+    ),
+    retrieve=extend_schema(description="One of your decisions."),
+)
+@extend_schema(tags=["predictions"])
+class DecisionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = DecisionSerializer
+    capabilities = {
+        "list": Capability.PREDICTION_REVIEW,
+        "retrieve": Capability.PREDICTION_REVIEW,
+        "undo": Capability.REVIEW_UNDO,
+        "undo_batch": Capability.REVIEW_UNDO,
+    }
+    filterset_class = DecisionFilter
+    extra_error_codes = (409,)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Review.objects.none()
+        return selectors.review_history(reviewer=self.request.user)
+
+    def get_serializer_context(self):
+        return {
+            **super().get_serializer_context(),
+            "category_slugs": {pk: slug for pk, (slug, _) in category_labels().items()},
+        }
+
+    def _undo(self, request, **which) -> Response:
+        result = review_services.reviews_undo(
+            user=request.user,
+            others_too=user_can(request.user, Capability.REVIEW_UNDO_ANY),
+            **which,
+        )
+        return Response(
+            UndoResultSerializer(
+                {
+                    "undone": [r.pk for r in result.undone],
+                    "conflicts": result.conflicts,
+                }
+            ).data
+        )
+
+    @extend_schema(
+        operation_id="reviews_undo",
+        request=None,
+        responses=UndoResultSerializer,
+        description="Undo the decision: the photo, its prediction and the "
+        "product's category go back to what they were before it. 409 when the "
+        "product changed since or it was undone already. A decision of a bulk "
+        "action is undone with the batch's others on the same product. Platform "
+        "admins may undo anyone's.",
+    )
+    @action(detail=True, methods=["post"])
+    def undo(self, request, pk=None):
+        return self._undo(request, review_id=int(pk))
+
+    @extend_schema(
+        operation_id="reviews_undo_batch",
+        request=UndoInputSerializer,
+        responses=UndoResultSerializer,
+        description="Undo a bulk decision; products changed since keep theirs "
+        "(listed in `conflicts`).",
+    )
+    @action(detail=False, methods=["post"], url_path="undo", url_name="undo-batch")
+    def undo_batch(self, request):
+        data = validated(UndoInputSerializer, request)
+        return self._undo(request, batch=data["batch"])
 
 
 # --- Model versions and jobs --------------------------------------------------

@@ -6,8 +6,8 @@ here, by an explicit call, never by a signal: it is the product's main flow.
 
 - images_intake queues classification of stored images once the transaction
   commits (the worker's classify_image task, DESIGN's step 2).
-- product_category_changed applies the auto-accept rule again to the product's
-  undecided predictions (see reviews.product_predictions_reassess).
+- product_category_changed decides again which of the product's photos need a
+  person (see product_category.products_decide).
 
 image_upload, images_store, image_share and product_update are catalog's writes
 of the same names followed by those reactions, in one transaction: the one call
@@ -25,7 +25,7 @@ from catalog import services as catalog_services
 from catalog.models import ImageStatus, Product, ProductImage
 from catalog.services import PreparedImage
 from classification.models import ModelVersion, Prediction
-from classification.services.reviews import product_predictions_reassess
+from classification.services.product_category import products_decide
 from classification.services.versions import model_version_ensure_default
 from classification.tasks import classify_image
 
@@ -42,7 +42,7 @@ def product_category_changed(*, product: Product) -> int:
     """Decide again which of the product's predictions need a person, now that
     its category changed; return how many changed (locks them meanwhile)."""
     with transaction.atomic():
-        return product_predictions_reassess(product=product)
+        return products_decide(product_ids=[product.pk]).moved
 
 
 def image_upload(

@@ -15,11 +15,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Category, CategorySource, ImageStatus, ProductImage
-from catalog.services import image_set_status, product_set_category, upload_read
+from catalog.models import Category, ImageStatus, ProductImage
+from catalog.services import image_set_status, upload_read
 from classification import signals
-from classification.models import ModelVersion, Prediction
+from classification.models import ModelVersion, Prediction, ReviewReason
 from classification.services.duplicates import image_near_duplicates_find
+from classification.services.product_category import products_decide
 from classification.services.versions import (
     classifier_for,
     model_version_ensure_default,
@@ -126,23 +127,6 @@ def _result_for_same_bytes(
     return result, known.latency_ms or 0.0
 
 
-def prediction_auto_accepts(*, category, confidence: float | None, product) -> bool:
-    """Tell whether a prediction may set the category without a reviewer.
-
-    Confident enough for its category, and not against a category a merchant or
-    a reviewer chose for the product.
-    """
-    return (
-        category is not None
-        and confidence is not None
-        and confidence >= category.auto_accept_threshold
-        and (
-            product.category_source in ("", CategorySource.MODEL)
-            or product.category_id == category.pk
-        )
-    )
-
-
 @transaction.atomic
 def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutcome:
     image = (
@@ -163,10 +147,6 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
     best_slug, confidence = result.top_k[0]
     category = categories.get(best_slug)
     second = result.top_k[1][1] if len(result.top_k) > 1 else 0.0
-    product = image.product
-    auto = prediction_auto_accepts(
-        category=category, confidence=confidence, product=product
-    )
     Prediction.objects.filter(image=image, is_current=True).update(is_current=False)
     if done:  # a failed attempt with this version: replace it
         done.delete()
@@ -179,17 +159,14 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
         top_k=top_k,
         embedding=np.asarray(result.embedding, dtype=np.float32).tobytes(),
         latency_ms=latency_ms,
-        status=Prediction.Status.AUTO_ACCEPTED
-        if auto
-        else Prediction.Status.NEEDS_REVIEW,
+        # Until the product's photos decide together, just below.
+        status=Prediction.Status.NEEDS_REVIEW,
+        review_reason=ReviewReason.LOW_CONFIDENCE,
     )
-    if auto and product.category_source != CategorySource.MERCHANT:
-        product_set_category(
-            product=product, category=category, source=CategorySource.MODEL
-        )
-    image_set_status(
-        image=image, status=ImageStatus.CLASSIFIED if auto else ImageStatus.NEEDS_REVIEW
-    )
+    image_set_status(image=image, status=ImageStatus.NEEDS_REVIEW)
+    products_decide(product_ids=[image.product_id])
+    prediction.refresh_from_db(fields=["status", "review_reason"])
+    image.refresh_from_db(fields=["status", "status_changed_at"])
     image_near_duplicates_find(image=image, embedding=result.embedding)
     signals.image_classified.send(sender=Prediction, prediction=prediction)
     logger.info(
@@ -219,12 +196,15 @@ def prediction_record_failure(*, image_id: int, reason: str) -> Prediction | Non
         model_version=version,
         defaults={
             "status": Prediction.Status.FAILED,
+            "review_reason": ReviewReason.FAILED,
             "error": reason[:2000],
             "is_current": True,
             "top_k": [],
         },
     )
     image_set_status(image=image, status=ImageStatus.FAILED)
+    # The photo's earlier prediction may have voted for the product's category.
+    products_decide(product_ids=[image.product_id])
     logger.warning("image %s failed to classify: %s", image_id, reason)
     return prediction
 

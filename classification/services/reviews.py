@@ -1,44 +1,58 @@
-"""Writes for reviews: a reviewer's decision on a prediction, one or many at once.
+"""Writes for reviews: a reviewer's decision on a prediction, one or many at once,
+and undoing one.
 
-A decision (accepted or corrected) is final for that prediction: it sets the
-prediction's status, marks the image reviewed and gives the product its category
-with the reviewer as its source; the Review row records who, when, what and the
-category the product had before. Skipping records only that this reviewer passed.
+A decision labels the photo, and is final for that prediction: accepted or
+corrected, the photo is reviewed and its label is the category chosen; unusable
+(with its reason), the photo leaves the queue, votes for nothing and teaches
+nothing. The product's category then follows the vote of its photos
+(product_category.products_decide), which never changes a category the
+merchant or a reviewer chose: replacing that is its own explicit choice
+(``set_product_category``). Skipping records only that this reviewer passed.
+
+Each Review stores the product's state before and after it (products_state),
+so undoing puts back exactly what it changed, while the product is still as
+the decision left it; a decision undone stays in the history (Review.all_objects).
 
 Two reviewers on the same item: the prediction row is locked (``select_for_update``)
 and its state checked, so the second one gets ReviewConflict instead of
 overwriting the first decision.
-
-When a merchant changes a product's category, product_predictions_reassess sends
-an auto-accepted prediction that now disagrees back to the queue (and lets one
-that now agrees leave it).
 """
 
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.timesince import timesince
 
 from accounts.models import User
-from catalog.models import Category, CategorySource, ImageStatus, Product
+from catalog.models import Category, CategorySource, ImageStatus
+from catalog.selectors import category_labels
 from catalog.services import (
-    image_set_status,
     images_set_status,
     product_set_category,
     products_set_categories,
 )
 from classification import signals
 from classification.models import Prediction, Review
-from classification.services.predictions import prediction_auto_accepts
-from config.errors import Conflict, InvalidInput
+from classification.services.product_category import (
+    products_decide,
+    products_state,
+    products_state_restore,
+)
+from config.errors import Conflict, InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
 
 Decision = Review.Decision
 # A decision on these is final; a new prediction (re-classification) starts over.
-DECIDED = {Prediction.Status.ACCEPTED, Prediction.Status.CORRECTED}
+DECIDED = {
+    Prediction.Status.ACCEPTED,
+    Prediction.Status.CORRECTED,
+    Prediction.Status.UNUSABLE,
+}
 # Auto-accepted predictions are reviewable too: a person may always confirm or
 # overrule the machine (the queue shows those that disagree with the merchant).
 REVIEWABLE = {
@@ -49,7 +63,9 @@ REVIEWABLE = {
 STATUS_FOR = {
     Decision.ACCEPTED: Prediction.Status.ACCEPTED,
     Decision.CORRECTED: Prediction.Status.CORRECTED,
+    Decision.UNUSABLE: Prediction.Status.UNUSABLE,
 }
+LABELS = (Decision.ACCEPTED, Decision.CORRECTED)
 
 
 class ReviewError(InvalidInput):
@@ -62,11 +78,35 @@ class ReviewConflict(Conflict):
     """Someone else decided this prediction first, or it was classified again."""
 
 
+class DecisionNotFound(NotFound):
+    """No decision (or batch) of this user's by that id, to undo."""
+
+
 @dataclass(frozen=True)
 class BulkReviewResult:
     reviewed: int
     # Ids left as they were: decided already, classified again since, gone, or
     # (for a bulk accept) without a category to accept.
+    conflicts: list[int] = field(default_factory=list)
+    batch: uuid.UUID | None = None
+    reviews: list[Review] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BulkPreview:
+    """What a bulk decision would change, worked out without keeping it."""
+
+    photos: int
+    low_confidence: int
+    # (product id, product name, category name before, category name after)
+    category_changes: list[tuple[int, str, str | None, str | None]]
+    conflicts: list[int]
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    undone: list[Review]
+    # Decisions left standing: the product changed since, or already undone.
     conflicts: list[int] = field(default_factory=list)
 
 
@@ -77,17 +117,24 @@ def prediction_review(
     decision: str,
     category: Category | None = None,
     note: str = "",
+    unusable_reason: str = "",
+    set_product_category: bool = False,
 ) -> Review:
     """Record ``reviewer``'s decision on one prediction and apply it.
 
-    ``decision`` is a Review.Decision value: "accepted" takes the prediction's top
-    category; "corrected" needs ``category`` (choosing the top category counts as
-    accepted); "skipped" changes nothing but takes the item out of this
-    reviewer's next-item flow. Raise ReviewError for bad input and ReviewConflict
-    when another decision was made first. Sending the same decision again (a
-    double click) returns the first review.
+    ``decision`` is a Review.Decision value: "accepted" labels the photo with
+    the prediction's top category; "corrected" needs ``category`` (choosing the
+    top category counts as accepted); "unusable" needs ``unusable_reason`` (a
+    Review.UnusableReason value); "skipped" changes nothing but takes the item
+    out of this reviewer's next-item flow. With ``set_product_category`` the
+    label also becomes the product's category, whoever chose the one it has.
+    Raise ReviewError for bad input and ReviewConflict when another decision
+    was made first. Sending the same decision again (a double click) returns
+    the first review.
     """
-    decision = _clean_decision(decision, category)
+    decision = _clean_decision(
+        decision, category, unusable_reason, set_product_category
+    )
     with transaction.atomic():
         prediction = (
             Prediction.objects.select_for_update(of=("self",))
@@ -112,6 +159,7 @@ def prediction_review(
         if decision == Decision.CORRECTED and final == prediction.category_id:
             decision = Decision.ACCEPTED
         product = prediction.image.product
+        before = products_state(product_ids=[product.pk])[product.pk]
         review = Review.objects.create(
             prediction=prediction,
             reviewer=reviewer,
@@ -119,19 +167,19 @@ def prediction_review(
             final_category_id=final,
             previous_category_id=product.category_id,
             note=note,
+            unusable_reason=unusable_reason,
+            sets_product_category=set_product_category,
+            before=before,
+            after=before,
         )
         if decision != Decision.SKIPPED:
-            Prediction.objects.filter(pk=prediction.pk).update(
-                status=STATUS_FOR[decision]
-            )
+            _apply_decisions([review], set_product_category=set_product_category)
             prediction.status = STATUS_FOR[decision]
-            image_set_status(image=prediction.image, status=ImageStatus.REVIEWED)
-            product_set_category(
-                product=product,
-                category=category or prediction.category,
-                source=CategorySource.REVIEWER,
-            )
-            signals.images_reviewed.send(sender=Prediction, reviews=[review])
+            review.after = products_state(product_ids=[product.pk])[product.pk]
+            Review.objects.filter(pk=review.pk).update(after=review.after)
+            product.refresh_from_db(fields=["category", "category_source"])
+            if decision in LABELS:
+                signals.images_reviewed.send(sender=Prediction, reviews=[review])
     logger.info(
         "prediction %s %s by %s (category %s)",
         prediction.pk,
@@ -148,18 +196,26 @@ def predictions_review_bulk(
     reviewer: User,
     decision: str,
     category: Category | None = None,
+    unusable_reason: str = "",
+    set_product_category: bool = False,
 ) -> BulkReviewResult:
     """Apply one decision to many predictions in a fixed number of queries.
 
-    "accepted" gives each product its own prediction's top category; "corrected"
-    gives every product ``category``; "skipped" records a skip for each. The ids
-    that could not be reviewed are returned in ``conflicts``; the others are
-    reviewed all together or not at all.
+    "accepted" labels each photo with its own prediction's top category;
+    "corrected" labels every photo ``category``; "unusable" marks each photo
+    unusable for ``unusable_reason``; "skipped" records a skip for each. With
+    ``set_product_category`` each product takes its photo's label (of two
+    photos of one product, the later in the list). The ids that could not be
+    reviewed are returned in ``conflicts``; the others are reviewed all together
+    or not at all, as one batch (undone together by reviews_undo).
     """
-    decision = _clean_decision(decision, category)
+    decision = _clean_decision(
+        decision, category, unusable_reason, set_product_category
+    )
     ids = list(dict.fromkeys(int(pk) for pk in prediction_ids))
     if not ids:
         return BulkReviewResult(reviewed=0, conflicts=[])
+    batch = uuid.uuid4()
     with transaction.atomic():
         predictions = {
             p.pk: p
@@ -175,7 +231,7 @@ def predictions_review_bulk(
             )
             .filter(pk__in=ids)
         }
-        reviews, conflicts = [], []
+        chosen, conflicts = [], []
         for pk in ids:
             prediction = predictions.get(pk)
             if (
@@ -191,23 +247,36 @@ def predictions_review_bulk(
             except ReviewError:  # e.g. "accept" with another category: not this one
                 conflicts.append(pk)
                 continue
-            reviews.append(
-                Review(
-                    prediction=prediction,
-                    reviewer=reviewer,
-                    decision=Decision.ACCEPTED
-                    if decision == Decision.CORRECTED
-                    and final == prediction.category_id
-                    else decision,
-                    final_category_id=final,
-                    previous_category_id=prediction.image.product.category_id,
-                )
+            chosen.append((prediction, final))
+        before = products_state(product_ids={p.image.product_id for p, _ in chosen})
+        reviews = [
+            Review(
+                prediction=prediction,
+                reviewer=reviewer,
+                decision=Decision.ACCEPTED
+                if decision == Decision.CORRECTED and final == prediction.category_id
+                else decision,
+                final_category_id=final,
+                previous_category_id=prediction.image.product.category_id,
+                unusable_reason=unusable_reason,
+                sets_product_category=set_product_category,
+                batch=batch,
+                before=before[prediction.image.product_id],
+                after=before[prediction.image.product_id],
             )
+            for prediction, final in chosen
+        ]
         if reviews:
             Review.objects.bulk_create(reviews)
         if reviews and decision != Decision.SKIPPED:
-            _apply_decisions(reviews)
-            signals.images_reviewed.send(sender=Prediction, reviews=reviews)
+            _apply_decisions(reviews, set_product_category=set_product_category)
+            after = products_state(product_ids=before.keys())
+            for review in reviews:
+                review.after = after[review.prediction.image.product_id]
+            Review.objects.bulk_update(reviews, ["after"])
+            labelled = [r for r in reviews if r.decision in LABELS]
+            if labelled:
+                signals.images_reviewed.send(sender=Prediction, reviews=labelled)
     logger.info(
         "bulk %s by %s: %s reviewed, %s left",
         decision,
@@ -215,85 +284,221 @@ def predictions_review_bulk(
         len(reviews),
         len(conflicts),
     )
-    return BulkReviewResult(reviewed=len(reviews), conflicts=conflicts)
-
-
-def product_predictions_reassess(*, product: Product) -> int:
-    """Decide again whether the product's undecided predictions need a person.
-
-    Called when the merchant changes the product's category: the rule that
-    classification applied (auto-accept a confident prediction unless it
-    disagrees with the merchant's category) is applied again, so a prediction
-    that now disagrees goes to the review queue and one that now agrees leaves
-    it. Decided and failed predictions stay as they are. Return how many changed.
-    """
-    undecided = list(
-        Prediction.objects.select_for_update(of=("self",))
-        .select_related("category")
-        .filter(
-            image__product=product,
-            is_current=True,
-            status__in=[
-                Prediction.Status.AUTO_ACCEPTED,
-                Prediction.Status.NEEDS_REVIEW,
-            ],
-        )
+    return BulkReviewResult(
+        reviewed=len(reviews),
+        conflicts=conflicts,
+        batch=batch if reviews else None,
+        reviews=reviews,
     )
-    moves = {Prediction.Status.AUTO_ACCEPTED: [], Prediction.Status.NEEDS_REVIEW: []}
-    for prediction in undecided:
-        status = (
-            Prediction.Status.AUTO_ACCEPTED
-            if prediction_auto_accepts(
-                category=prediction.category,
-                confidence=prediction.confidence,
-                product=product,
-            )
-            else Prediction.Status.NEEDS_REVIEW
+
+
+class _DryRun(Exception):
+    """Raised to roll a preview's writes back."""
+
+
+def predictions_review_bulk_preview(**kwargs) -> BulkPreview:
+    """Tell what predictions_review_bulk(**kwargs) would change, changing nothing.
+
+    The decision is made for real in a transaction that is then rolled back, so
+    the preview is what the rule gives, not a second account of it.
+    """
+    result: list[BulkPreview] = []
+    try:
+        with transaction.atomic():
+            outcome = predictions_review_bulk(**kwargs)
+            result.append(_preview_of(outcome))
+            raise _DryRun
+    except _DryRun:
+        pass
+    return result[0]
+
+
+def _preview_of(outcome: BulkReviewResult) -> BulkPreview:
+    by_product = {}
+    for review in outcome.reviews:
+        by_product.setdefault(review.prediction.image.product_id, review)
+    changing = {
+        pk: (r.before["category"], r.after["category"])
+        for pk, r in by_product.items()
+        if r.before["category"] != r.after["category"]
+    }
+    names = {pk: name for pk, (_, name) in category_labels().items()}
+    products = {
+        pk: r.prediction.image.product.name
+        for pk, r in by_product.items()
+        if pk in changing
+    }
+    confidences = dict(
+        Prediction.objects.filter(
+            pk__in=[r.prediction_id for r in outcome.reviews]
+        ).values_list("pk", "confidence")
+    )
+    thresholds = dict(
+        Prediction.objects.filter(
+            pk__in=[r.prediction_id for r in outcome.reviews]
+        ).values_list("pk", "category__auto_accept_threshold")
+    )
+    low = sum(
+        1
+        for pk, confidence in confidences.items()
+        if confidence is None
+        or thresholds.get(pk) is None
+        or confidence < thresholds[pk]
+    )
+    return BulkPreview(
+        photos=outcome.reviewed,
+        low_confidence=low,
+        category_changes=sorted(
+            (
+                (pk, products[pk], names.get(old), names.get(new))
+                for pk, (old, new) in changing.items()
+            ),
+            key=lambda change: change[1],
+        ),
+        conflicts=outcome.conflicts,
+    )
+
+
+def reviews_undo(
+    *,
+    user: User,
+    review_id: int | None = None,
+    batch: uuid.UUID | None = None,
+    others_too: bool = False,
+) -> UndoResult:
+    """Undo one decision (``review_id``) or a whole bulk decision (``batch``).
+
+    Each product the decisions touched goes back to the state it had before
+    them (category and who set it, photos' and predictions' statuses), when it
+    is still as they left it; otherwise its decisions stay and their ids are in
+    ``conflicts``. A review from a bulk decision is undone with the batch's
+    other decisions on the same product. Only the reviewer's own decisions,
+    unless ``others_too`` (another's decision is not found). Raise
+    DecisionNotFound when there is no such decision, ReviewConflict when it is
+    undone already or (for one decision) its product changed since.
+    """
+    if (review_id is None) == (batch is None):
+        raise ReviewError("Name one decision or one batch to undo.")
+    with transaction.atomic():
+        reviews = Review.all_objects.select_for_update(of=("self",)).select_related(
+            "prediction__image"
         )
-        if status != prediction.status:
-            moves[status].append(prediction)
-    for status, predictions in moves.items():
-        if not predictions:
+        if not others_too:
+            reviews = reviews.filter(reviewer=user)
+        if review_id is not None:
+            first = reviews.filter(pk=review_id).first()
+            if first is None:
+                raise DecisionNotFound(f"There is no decision {review_id} of yours.")
+            group = (
+                list(
+                    reviews.filter(
+                        batch=first.batch,
+                        prediction__image__product_id=first.prediction.image.product_id,
+                    )
+                )
+                if first.batch
+                else [first]
+            )
+        else:
+            group = list(reviews.filter(batch=batch))
+            if not group:
+                raise DecisionNotFound(f"There is no batch of decisions {batch}.")
+        standing = [r for r in group if r.undone_at is None]
+        if not standing:
+            raise ReviewConflict("This decision was undone already.")
+        by_product: dict[int, list[Review]] = {}
+        for review in standing:
+            by_product.setdefault(review.prediction.image.product_id, []).append(review)
+        now_state = products_state(product_ids=by_product.keys())
+        undo, conflicts, restore = [], [], {}
+        for product_id, product_reviews in by_product.items():
+            if now_state.get(product_id) != product_reviews[0].after:
+                conflicts.extend(r.pk for r in product_reviews)
+                continue
+            restore[product_id] = product_reviews[0].before
+            undo.extend(product_reviews)
+        if review_id is not None and conflicts:
+            raise ReviewConflict(
+                "The product changed since this decision (another decision, a new "
+                "photo, a new category or a new classification); decide again "
+                "instead of undoing."
+            )
+        if restore:
+            products_state_restore(states=restore)
+        now = timezone.now()
+        Review.all_objects.filter(pk__in=[r.pk for r in undo]).update(
+            undone_at=now, undone_by=user
+        )
+        for review in undo:
+            review.undone_at, review.undone_by = now, user
+    logger.info("%s decisions undone by %s", len(undo), user.pk)
+    return UndoResult(undone=undo, conflicts=conflicts)
+
+
+def _apply_decisions(reviews: list[Review], *, set_product_category: bool) -> None:
+    # A fixed number of queries whatever the number of reviews: one update of
+    # predictions and one of images per decision, one of products, and the vote.
+    for decision, status in STATUS_FOR.items():
+        chosen = [r for r in reviews if r.decision == decision]
+        if not chosen:
             continue
-        Prediction.objects.filter(pk__in=[p.pk for p in predictions]).update(
-            status=status
+        Prediction.objects.filter(pk__in=[r.prediction_id for r in chosen]).update(
+            status=status, review_reason=""
         )
         images_set_status(
-            image_ids=[p.image_id for p in predictions],
-            status=ImageStatus.CLASSIFIED
-            if status == Prediction.Status.AUTO_ACCEPTED
-            else ImageStatus.NEEDS_REVIEW,
+            image_ids=[r.prediction.image_id for r in chosen],
+            status=ImageStatus.UNUSABLE
+            if decision == Decision.UNUSABLE
+            else ImageStatus.REVIEWED,
         )
-    changed = sum(len(predictions) for predictions in moves.values())
-    if changed:
-        logger.info("product %s: %s predictions reassessed", product.pk, changed)
-    return changed
-
-
-def _apply_decisions(reviews: list[Review]) -> None:
-    # At most two updates of predictions (accepted, corrected), one of images and
-    # one of products, whatever the number of reviews.
-    for decision, status in STATUS_FOR.items():
-        pks = [r.prediction_id for r in reviews if r.decision == decision]
-        if pks:
-            Prediction.objects.filter(pk__in=pks).update(status=status)
-    images_set_status(
-        image_ids=[r.prediction.image_id for r in reviews],
-        status=ImageStatus.REVIEWED,
-    )
-    # Two photos of one product in the batch: the later one in the list wins.
-    products_set_categories(
-        categories={
-            r.prediction.image.product_id: r.final_category_id for r in reviews
-        },
+    if set_product_category:
+        # Two photos of one product in the batch: the later one in the list wins.
+        categories = {
+            r.prediction.image.product_id: r.final_category_id
+            for r in reviews
+            if r.final_category_id is not None
+        }
+        if len(reviews) == 1 and categories:
+            product_set_category(
+                product=reviews[0].prediction.image.product,
+                category=Category(
+                    pk=categories[reviews[0].prediction.image.product_id]
+                ),
+                source=CategorySource.REVIEWER,
+            )
+        elif categories:
+            products_set_categories(
+                categories=categories, source=CategorySource.REVIEWER
+            )
+    products_decide(
+        product_ids={r.prediction.image.product_id for r in reviews},
         source=CategorySource.REVIEWER,
     )
 
 
-def _clean_decision(decision: str, category: Category | None) -> str:
+def _clean_decision(
+    decision: str,
+    category: Category | None,
+    unusable_reason: str,
+    set_product_category: bool,
+) -> str:
     if decision not in Decision.values:
         raise ReviewError(
             f"Unknown decision {decision!r}; use one of {', '.join(Decision.values)}."
+        )
+    if decision == Decision.UNUSABLE:
+        if unusable_reason not in Review.UnusableReason.values:
+            raise ReviewError(
+                "Say why the photo is unusable: one of "
+                f"{', '.join(Review.UnusableReason.values)}."
+            )
+        if category is not None:
+            raise ReviewError("An unusable photo takes no category.")
+    elif unusable_reason:
+        raise ReviewError("Only an unusable photo takes a reason.")
+    if set_product_category and decision not in LABELS:
+        raise ReviewError(
+            "Only an accept or a correction can set the product's category."
         )
     if decision == Decision.CORRECTED and category is None:
         raise ReviewError("Choose the right category to correct the prediction.")
@@ -307,7 +512,7 @@ def _clean_decision(decision: str, category: Category | None) -> str:
 def _final_category_id(
     prediction: Prediction, decision: str, category: Category | None
 ) -> int | None:
-    if decision == Decision.SKIPPED:
+    if decision in (Decision.SKIPPED, Decision.UNUSABLE):
         return None
     if decision == Decision.CORRECTED:
         return category.pk
@@ -330,7 +535,7 @@ def _repeated_or_conflict(
         Review.objects.select_related("reviewer", "final_category")
         .filter(
             prediction=prediction,
-            decision__in=[Decision.ACCEPTED, Decision.CORRECTED],
+            decision__in=[Decision.ACCEPTED, Decision.CORRECTED, Decision.UNUSABLE],
         )
         .order_by("created_at", "id")
         .first()

@@ -176,6 +176,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = VITRINE_UPLOAD_MAX_FILES
 
 # --- Classification.
 VITRINE_DEFAULT_THRESHOLD = env.float("VITRINE_DEFAULT_THRESHOLD", default=0.6)
+# How far a product's leading category must lead the runner-up, in summed
+# confidence of its photos' votes, to become the product's category.
+VITRINE_CATEGORY_VOTE_MARGIN = env.float("VITRINE_CATEGORY_VOTE_MARGIN", default=0.3)
 VITRINE_INFERENCE_THREADS = env.int("VITRINE_INFERENCE_THREADS", default=0)
 # A training job has the machine to itself (the training worker runs one at a
 # time): one thread per CPU this process may use, which a container or taskset

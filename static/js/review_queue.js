@@ -46,13 +46,12 @@ for (const form of document.querySelectorAll("form.rq-decision")) {
   });
 }
 
-// Picking a category in the list with Enter submits it.
-const other = document.getElementById("rq-category");
-if (other) {
-  other.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && other.value) {
+// Picking a category in a list with Enter submits it.
+for (const list of document.querySelectorAll("form.rq-decision select")) {
+  list.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && list.value) {
       event.preventDefault();
-      other.form.requestSubmit();
+      list.form.requestSubmit();
     }
   });
 }

@@ -188,7 +188,9 @@ def test_bulk_review_reports_what_it_left_alone(reviewer_api, merchant):
         "/api/v1/predictions/review/", {"prediction_ids": ids, "decision": "accepted"}
     )
     assert response.status_code == 200, response.content
-    assert response.json() == {"reviewed": 3, "conflicts": [failed.pk, 999999]}
+    body = response.json()
+    assert (body["reviewed"], body["conflicts"]) == (3, [failed.pk, 999999])
+    assert Review.objects.filter(batch=body["batch"]).count() == 3
     assert_error(
         reviewer_api.post(
             "/api/v1/predictions/review/",
@@ -204,6 +206,103 @@ def test_bulk_review_reports_what_it_left_alone(reviewer_api, merchant):
         ),
         400,
         "invalid",
+    )
+
+
+def test_an_unusable_photo_over_the_api_and_its_undo(reviewer_api, merchant):
+    prediction = queue_data.prediction(merchant=merchant)
+    url = f"/api/v1/predictions/{prediction.pk}/review/"
+    assert_error(reviewer_api.post(url, {"decision": "unusable"}), 400, "invalid")
+    assert_error(
+        reviewer_api.post(url, {"decision": "unusable", "unusable_reason": "ugly"}),
+        400,
+        "invalid",
+    )
+    response = reviewer_api.post(
+        url, {"decision": "unusable", "unusable_reason": "several_products"}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "unusable"
+    decisions = reviewer_api.get("/api/v1/reviews/").json()["results"]
+    assert [(d["decision"], d["unusable_reason"]) for d in decisions] == [
+        ("unusable", "several_products")
+    ]
+    undo = reviewer_api.post(f"/api/v1/reviews/{decisions[0]['id']}/undo/")
+    assert undo.status_code == 200, undo.content
+    assert undo.json() == {"undone": [decisions[0]["id"]], "conflicts": []}
+    prediction.refresh_from_db()
+    assert (prediction.status, prediction.review_reason) == (
+        "needs_review",
+        "low_confidence",
+    )
+    assert_error(
+        reviewer_api.post(f"/api/v1/reviews/{decisions[0]['id']}/undo/"),
+        409,
+        "conflict",
+    )
+    listed = reviewer_api.get("/api/v1/reviews/?undone=true").json()["results"]
+    assert [d["id"] for d in listed] == [decisions[0]["id"]]
+    assert reviewer_api.get("/api/v1/reviews/?undone=false").json()["results"] == []
+
+
+def test_undo_over_the_api_restores_the_products_category(reviewer_api, merchant):
+    product = queue_data.with_merchant_category(
+        queue_data.image(merchant=merchant).product, "footwear"
+    )
+    prediction = queue_data.prediction(product=product, reason="disagreement")
+    response = reviewer_api.post(
+        f"/api/v1/predictions/{prediction.pk}/review/",
+        {"decision": "accepted", "set_product_category": True},
+    )
+    assert response.status_code == 200, response.content
+    product.refresh_from_db()
+    assert product.category.slug == "apparel"
+    decision = reviewer_api.get("/api/v1/reviews/").json()["results"][0]
+    assert (
+        decision["product_category_before"],
+        decision["product_category_after"],
+    ) == ("footwear", "apparel")
+    reviewer_api.post(f"/api/v1/reviews/{decision['id']}/undo/")
+    product.refresh_from_db()
+    assert (product.category.slug, product.category_source) == ("footwear", "merchant")
+
+
+def test_bulk_preview_and_undo_of_a_batch(reviewer_api, merchant):
+    predictions = [queue_data.prediction(merchant=merchant) for _ in range(2)]
+    body = {
+        "prediction_ids": [p.pk for p in predictions],
+        "decision": "corrected",
+        "category": "eyewear",
+        "set_product_category": True,
+    }
+    preview = reviewer_api.post("/api/v1/predictions/review/preview/", body)
+    assert preview.status_code == 200, preview.content
+    assert preview.json()["photos"] == 2
+    assert preview.json()["low_confidence"] == 2
+    assert {c["category_after"] for c in preview.json()["category_changes"]} == {
+        "Eyewear"
+    }
+    assert not Review.objects.exists()
+    batch = reviewer_api.post("/api/v1/predictions/review/", body).json()["batch"]
+    undone = reviewer_api.post("/api/v1/reviews/undo/", {"batch": batch})
+    assert len(undone.json()["undone"]) == 2
+    assert not Review.objects.exists()
+    assert_error(reviewer_api.post("/api/v1/reviews/undo/", {"batch": "x"}), 400)
+
+
+def test_the_api_says_why_a_photo_waits(merchant_api, reviewer_api, merchant):
+    product = queue_data.with_merchant_category(
+        queue_data.image(merchant=merchant).product, "footwear"
+    )
+    prediction = queue_data.prediction(product=product, reason="disagreement")
+    mine = merchant_api.get(f"/api/v1/predictions/{prediction.pk}/").json()
+    assert (mine["review_reason"], mine["review_reason_text"]) == (
+        "disagreement",
+        "disagrees with your category",
+    )
+    staff = reviewer_api.get(f"/api/v1/predictions/{prediction.pk}/").json()
+    assert staff["review_reason_text"] == (
+        "disagrees with the merchant's category “Footwear”"
     )
 
 

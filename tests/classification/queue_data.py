@@ -8,7 +8,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from catalog.models import Category, CategorySource, ImageStatus, ProductImage
-from classification.models import ModelVersion, Prediction
+from classification.models import ModelVersion, Prediction, ReviewReason
 from tests.catalog.factories import ProductFactory
 from tests.images import noise_png
 
@@ -47,8 +47,7 @@ def image(*, product=None, merchant=None, with_file: bool = False, **fields):
         height=96,
         format="PNG",
         byte_size=1000,
-        status=ImageStatus.NEEDS_REVIEW,
-        **fields,
+        **{"status": ImageStatus.NEEDS_REVIEW, **fields},
     )
     if with_file:
         data = noise_png(n)
@@ -70,11 +69,13 @@ def prediction(
     is_current: bool = True,
     embedding: bytes | None = None,
     with_file: bool = False,
+    reason: str | None = None,
 ) -> Prediction:
     """A prediction as the classifier would have stored it.
 
     ``top`` is the top-k as (slug, probability), best first; None makes a failed
-    prediction (no category, no margin). ``age`` back-dates it.
+    prediction (no category, no margin). ``age`` back-dates it. ``reason`` is
+    why it waits (by default: below the threshold when it waits at all).
     """
     if image_row is None:
         image_row = image(product=product, merchant=merchant, with_file=with_file)
@@ -84,6 +85,7 @@ def prediction(
             image=image_row,
             model_version=version,
             status=Prediction.Status.FAILED,
+            review_reason=ReviewReason.FAILED,
             error="The stored file could not be decoded.",
             is_current=is_current,
             top_k=[],
@@ -99,6 +101,11 @@ def prediction(
             margin=round(top[0][1] - second, 6),
             top_k=[{"category": slug, "probability": p} for slug, p in top],
             status=status,
+            review_reason=reason
+            if reason is not None
+            else ReviewReason.LOW_CONFIDENCE
+            if status == Prediction.Status.NEEDS_REVIEW
+            else "",
             is_current=is_current,
             embedding=embedding,
         )

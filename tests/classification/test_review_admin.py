@@ -49,8 +49,17 @@ def reviewer_client(reviewer):
     return client
 
 
+def reload(row):
+    row.refresh_from_db()
+    return row
+
+
+UNDO_FORM = re.compile(r' <form method="post" action="[^"]*/undo/".*?</form>$')
+
+
 def messages_of(response) -> list[str]:
-    return [str(m) for m in get_messages(response.wsgi_request)]
+    """The messages' text, without the undo form a decision's message ends with."""
+    return [UNDO_FORM.sub("", str(m)) for m in get_messages(response.wsgi_request)]
 
 
 # --- who may do what -----------------------------------------------------------
@@ -401,7 +410,8 @@ def test_accepting_records_the_decision_and_serves_the_next_item(
     item.image.product.refresh_from_db()
     assert item.image.product.category_source == "reviewer"
     assert messages_of(response) == [
-        f"Accepted: {item.image.product.name} is now in “Apparel”."
+        f"Accepted: the photo is “Apparel”; {item.image.product.name} is now in "
+        "“Apparel”."
     ]
     assert reviewer_client.get(after).context["item"] == following
 
@@ -537,16 +547,54 @@ def test_opening_a_decided_item_says_it_left_the_queue(reviewer_client, reviewer
 # --- bulk actions ----------------------------------------------------------------
 
 
-def bulk(client, action, items, **extra):
+def bulk(client, action, items, *, confirmed="yes", **extra):
+    """Post a bulk action as its confirmation page does (``confirmed="yes"``),
+    or as the list does (``confirmed=""``: the page that asks)."""
     return client.post(
         LIST_URL,
         {
             "action": action,
             "_selected_action": [str(i.pk) for i in items],
             "index": "0",
+            "confirmed": confirmed,
             **extra,
         },
     )
+
+
+def test_a_bulk_action_shows_what_it_will_change_and_asks_first(reviewer_client):
+    shop = with_merchant_category(ProductFactory(name="Boots"), "footwear")
+    items = [
+        prediction(top=TOP5, product=shop),
+        prediction(top=[("eyewear", 0.95)], status="auto_accepted"),
+        prediction(top=TOP5),
+    ]
+    response = bulk(
+        reviewer_client,
+        "set_category_selected",
+        items,
+        confirmed="",
+        category=str(category("eyewear").pk),
+        set_product_category="on",
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "3 photos will be decided" in page
+    assert "2 of them are below their category's threshold." in page
+    assert "3 products will change category:" in page
+    assert "<td>Boots</td><td>Footwear</td><td>Eyewear</td>" in page
+    assert not Review.all_objects.exists()
+    # Confirmed, as the page's button posts it:
+    done = bulk(
+        reviewer_client,
+        "set_category_selected",
+        items,
+        category=str(category("eyewear").pk),
+        set_product_category="on",
+    )
+    assert done.status_code == 302
+    assert Review.objects.count() == 3
+    assert Product.objects.get(pk=shop.pk).category == category("eyewear")
 
 
 def test_bulk_accept_of_100_items(reviewer_client, reviewer):
@@ -573,7 +621,9 @@ def test_bulk_actions_take_a_fixed_number_of_queries(
     counts = []
     for size in (10, 100):
         items = make_queue(size, merchants=1)
-        with django_assert_max_num_queries(25) as captured:
+        # The page (session, user, roles) and the bulk service (see
+        # BULK_QUERY_BUDGET in test_reviews): 34 for 10 items or 100.
+        with django_assert_max_num_queries(36) as captured:
             bulk(reviewer_client, "accept_selected", items)
         counts.append(len(captured))
     assert counts[0] == counts[1]
@@ -617,4 +667,63 @@ def test_the_list_offers_no_delete(reviewer_client):
     assert [name for name, _ in actions.choices if name] == [
         "accept_selected",
         "set_category_selected",
+        "unusable_selected",
     ]
+
+
+def test_the_work_page_undoes_the_last_decision_and_marks_unusable(
+    reviewer_client, reviewer
+):
+    product = with_merchant_category(ProductFactory(name="Red boot"), "footwear")
+    item = prediction(top=TOP5, product=product, with_file=True)
+    other = prediction(
+        top=[("footwear", 0.9)],
+        image_row=image(product=product),
+        status="auto_accepted",
+    )
+    page = reviewer_client.get(WORK_URL).content.decode()
+    assert 'id="rq-others"' in page  # the product's other photo
+    assert f"/images/{other.image_id}/thumbnail/" in page
+    assert 'id="rq-full-size"' in page
+    assert "Set the product's category (replaces Footwear)" in page
+    assert 'id="rq-undo-last"' not in page
+    review_url = reverse("admin:classification_reviewitem_review", args=[item.pk])
+    response = reviewer_client.post(
+        review_url,
+        {"decision": "unusable", "unusable_reason": "wrong_photo", "next": WORK_URL},
+        follow=True,
+    )
+    assert messages_of(response) == [
+        "Marked a photo of Red boot unusable (wrong photo)."
+    ]
+    assert reload(item).status == "unusable"
+    page = response.content.decode()
+    assert 'data-shortcut="u" id="rq-undo-last"' in page
+    review = Review.objects.get()
+    undo = reverse("admin:classification_reviewitem_undo", args=[review.pk])
+    assert f'action="{undo}"' in page
+    response = reviewer_client.post(undo, {"next": WORK_URL}, follow=True)
+    assert messages_of(response) == [
+        "Undone: 1 decision (Red boot); everything is as it was before."
+    ]
+    assert (reload(item).status, item.image.status) == ("needs_review", "needs_review")
+    history = reviewer_client.get(
+        reverse("admin:classification_reviewitem_decisions") + "?state=undone"
+    ).content.decode()
+    assert f'data-review="{review.pk}" class="undone"' in history
+    standing = reviewer_client.get(
+        reverse("admin:classification_reviewitem_decisions") + "?state=standing"
+    ).content.decode()
+    assert 'id="rq-history-empty"' in standing
+
+
+def test_the_queue_list_searches_product_sku_and_merchant(reviewer_client):
+    northwind = MerchantFactory(name="Northwind Outfitters")
+    boot = prediction(
+        top=TOP5,
+        product=ProductFactory(merchant=northwind, name="Red boot", sku="RB-9"),
+    )
+    prediction(top=TOP5, product=ProductFactory(name="Blue mug", sku="BM-1"))
+    for query in ("red bo", "rb-9", "northwind"):
+        found = reviewer_client.get(LIST_URL, {"q": query}).context["cl"].result_list
+        assert [i.pk for i in found] == [boot.pk], query

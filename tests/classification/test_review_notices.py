@@ -34,6 +34,7 @@ def test_merchant_is_told_a_reviewer_changed_the_category(
         reviewer=reviewer,
         decision="corrected",
         category=category("eyewear"),
+        set_product_category=True,
     )
     html = page(merchant_client, product)
     assert (

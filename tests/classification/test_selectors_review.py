@@ -50,7 +50,7 @@ def test_queue_holds_waiting_failed_and_merchant_disagreements_only():
     prediction(top=TOP5, is_current=False)
     queue = review_queue()
     assert set(queue) == {waiting, failed, against_merchant}
-    reasons = {item.pk: item.reason for item in queue}
+    reasons = {item.pk: item.review_reason for item in queue}
     assert reasons == {
         waiting.pk: "low_confidence",
         failed.pk: "failed",
@@ -68,8 +68,8 @@ def test_a_model_chosen_category_is_not_a_disagreement():
 
 def test_waiting_prediction_against_the_merchant_says_so():
     product = with_merchant_category(ProductFactory(), "eyewear")
-    item = prediction(top=TOP5, product=product)
-    assert review_queue().get().reason == "disagreement"
+    item = prediction(top=TOP5, product=product, reason="disagreement")
+    assert review_queue().get().review_reason == "disagreement"
     assert list(review_queue(reason="disagreement")) == [item]
     assert list(review_queue(reason="low_confidence")) == []
 
@@ -81,7 +81,7 @@ def test_merchant_changing_the_category_later_brings_an_auto_accepted_item_back(
     assert list(review_queue()) == []
     product_update(product=product, category=category("eyewear"))
     assert list(review_queue()) == [item]
-    assert review_queue().get().reason == "disagreement"
+    assert review_queue().get().review_reason == "disagreement"
     item.image.refresh_from_db()
     assert item.image.status == "needs_review"
     # The merchant agrees after all: the model's confident answer stands again.
@@ -96,7 +96,7 @@ def test_merchant_agreeing_with_an_unsure_prediction_leaves_it_in_review():
     item = prediction(top=TOP5)  # 0.41: below the 0.6 threshold
     product_update(product=item.image.product, category=category("apparel"))
     assert list(review_queue()) == [item]
-    assert review_queue().get().reason == "low_confidence"
+    assert review_queue().get().review_reason == "low_confidence"
 
 
 def test_merchant_changes_leave_decided_and_failed_predictions_alone(reviewer):
@@ -293,6 +293,7 @@ def test_notice_tells_the_merchant_a_reviewer_changed_the_category(reviewer):
         reviewer=reviewer,
         decision="corrected",
         category=category("eyewear"),
+        set_product_category=True,
     )
     product.refresh_from_db()
     change = product_review_notices(product=product).category_change
@@ -313,7 +314,12 @@ def test_notice_when_a_reviewer_first_sets_the_category(reviewer):
 def test_no_notice_when_the_reviewer_confirmed_the_merchants_category(reviewer):
     product = with_merchant_category(ProductFactory(), "apparel")
     item = prediction(top=TOP5, product=product)
-    prediction_review(prediction_id=item.pk, reviewer=reviewer, decision="accepted")
+    prediction_review(
+        prediction_id=item.pk,
+        reviewer=reviewer,
+        decision="accepted",
+        set_product_category=True,
+    )
     product.refresh_from_db()
     assert product.category_source == CategorySource.REVIEWER
     assert product_review_notices(product=product).category_change is None

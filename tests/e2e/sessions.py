@@ -16,8 +16,8 @@ def session_cookie(user, live_server) -> dict:
     }
 
 
-def signed_in_context(browser, live_server, user):
+def signed_in_context(browser, live_server, user, viewport=VIEWPORT):
     """A new browser context whose requests come from ``user``."""
-    context = browser.new_context(viewport=VIEWPORT)
+    context = browser.new_context(viewport=viewport)
     context.add_cookies([session_cookie(user, live_server)])
     return context

@@ -3,7 +3,7 @@ the categories (by slug or by name) that a model's classes are."""
 
 from django.utils.text import slugify
 
-from catalog.models import Category, CategorySource, ProductImage
+from catalog.models import Category, CategorySource, ImageStatus, ProductImage
 from classification.models import Prediction, Review
 from classification.services.training import TrainingError
 
@@ -11,28 +11,36 @@ from classification.services.training import TrainingError
 def catalog_labels() -> dict[int, int]:
     """Map image id -> category id for every image with a trusted label.
 
-    A reviewer's latest accept or correction of one of the image's predictions
-    wins; otherwise the product's category counts when the merchant set it.
+    A reviewer's latest standing accept or correction of one of the image's
+    predictions wins; otherwise the product's category counts when the merchant
+    set it. A photo a reviewer found unusable is never a label.
     """
     labels: dict[int, int] = {}
-    for product_category, image_id in ProductImage.objects.filter(
-        product__category_source=CategorySource.MERCHANT,
-        product__category__isnull=False,
-    ).values_list("product__category_id", "pk"):
+    for product_category, image_id in (
+        ProductImage.objects.filter(
+            product__category_source=CategorySource.MERCHANT,
+            product__category__isnull=False,
+        )
+        .exclude(status=ImageStatus.UNUSABLE)
+        .values_list("product__category_id", "pk")
+    ):
         labels[image_id] = product_category
     decided = Prediction.objects.filter(
         status__in=[Prediction.Status.ACCEPTED, Prediction.Status.CORRECTED]
     ).exclude(reviews__isnull=False)
     # A decided prediction without a Review row (written by an import): its
     # product's category is the decision.
-    for image_id, category_id in decided.filter(
-        image__product__category__isnull=False
-    ).values_list("image_id", "image__product__category_id"):
+    for image_id, category_id in (
+        decided.filter(image__product__category__isnull=False)
+        .exclude(image__status=ImageStatus.UNUSABLE)
+        .values_list("image_id", "image__product__category_id")
+    ):
         labels[image_id] = category_id
     reviews = (
         Review.objects.filter(
             decision__in=[Review.Decision.ACCEPTED, Review.Decision.CORRECTED]
         )
+        .exclude(prediction__image__status=ImageStatus.UNUSABLE)
         .order_by("created_at", "pk")
         .values_list(
             "prediction__image_id", "final_category_id", "prediction__category_id"
