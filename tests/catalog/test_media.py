@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from catalog.models import CategorySource, ImageStatus, ProductImage
-from classification.models import ModelVersion, Prediction
+from classification.models import ModelVersion, Prediction, ReviewReason
 from classification.services.predictions import image_classify
 from tests.catalog.factories import ProductFactory
 from tests.classification import queue_data
@@ -171,7 +171,7 @@ def test_a_shared_photo_reuses_the_prediction_and_decides_for_its_product(
     # A shared photo is not reported as a near-duplicate of itself.
     assert not shared.near_duplicates.exists()
     page = merchant_client.get(reverse("catalog:product-detail", args=[second.pk]))
-    assert "differs from Kitchen" in page.content.decode()
+    assert "Waits for review: disagrees with your category." in page.content.decode()
     # A second run changes nothing.
     assert not image_classify(image_id=shared.pk).created
 
@@ -277,6 +277,7 @@ def test_a_suggestion_sets_the_category_and_the_page_says_why_it_waits(
         ],
         latency_ms=2631.0,
         status=Prediction.Status.NEEDS_REVIEW,
+        review_reason=ReviewReason.LOW_CONFIDENCE,
     )
     _row(product, ImageStatus.CLASSIFIED)
     page = merchant_client.get(reverse("catalog:product-detail", args=[product.pk]))
