@@ -12,6 +12,8 @@ class ModelVersion(models.Model):
 
     class Status(models.TextChoices):
         READY = "ready", "Ready"
+        # Runs beside the active version on new uploads without acting.
+        SHADOW = "shadow", "Shadow (compared, not acting)"
         ACTIVE = "active", "Active"
         RETIRED = "retired", "Retired"
 
@@ -43,7 +45,12 @@ class ModelVersion(models.Model):
                 fields=["status"],
                 condition=Q(status="active"),
                 name="one_active_model_version",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="shadow"),
+                name="one_shadow_model_version",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -59,6 +66,8 @@ class Prediction(models.Model):
         ACCEPTED = "accepted", "Accepted by a reviewer"
         CORRECTED = "corrected", "Corrected by a reviewer"
         FAILED = "failed", "Failed"
+        # A shadow version's prediction: never current, never acts.
+        SHADOW = "shadow", "Shadow (did not act)"
 
     image = models.ForeignKey(
         "catalog.ProductImage", on_delete=models.CASCADE, related_name="predictions"
@@ -85,6 +94,11 @@ class Prediction(models.Model):
     error = models.TextField(blank=True)
     is_current = models.BooleanField(
         default=True, help_text="The image's latest prediction."
+    )
+    audit = models.BooleanField(
+        default=False,
+        help_text="Accepted automatically, then drawn at random for a reviewer "
+        "to check: measures the precision of automatic decisions.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -240,6 +240,28 @@ class ReviewBacklogSerializer(serializers.Serializer):
     oldest_waiting_since = serializers.DateTimeField(allow_null=True)
 
 
+class AuditEstimateFields(serializers.Serializer):
+    audited = serializers.IntegerField(help_text="Audit samples a reviewer decided.")
+    correct = serializers.IntegerField(help_text="Of those, accepted as they were.")
+    precision = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField(
+        allow_null=True, help_text="Lower bound of the 95 % Wilson interval."
+    )
+    high = serializers.FloatField(
+        allow_null=True, help_text="Upper bound of the 95 % Wilson interval."
+    )
+
+
+class AuditCategorySerializer(AuditEstimateFields):
+    category_id = serializers.IntegerField()
+    category_slug = serializers.CharField()
+    category_name = serializers.CharField()
+
+
+class AuditPrecisionSerializer(AuditEstimateFields):
+    per_category = AuditCategorySerializer(many=True)
+
+
 class VersionStatsSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -251,8 +273,15 @@ class VersionStatsSerializer(serializers.Serializer):
     waiting_for_review = serializers.IntegerField()
     live_precision = serializers.FloatField(
         allow_null=True,
-        help_text="Of the predictions a reviewer decided, the share accepted as "
-        "they were; null before any decision.",
+        help_text="Of the doubtful predictions (sent to review) a reviewer "
+        "decided, the share accepted as they were; null before any decision. "
+        "Audit samples are not counted here.",
+    )
+    audit_precision = AuditPrecisionSerializer(
+        allow_null=True,
+        help_text="Precision of the automatic decisions, estimated from the "
+        "audit samples of auto-accepted predictions alone, with its 95 % Wilson "
+        "interval, overall and per category; null before any audit decision.",
     )
 
 

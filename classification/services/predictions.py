@@ -19,6 +19,7 @@ from catalog.models import Category, CategorySource, ImageStatus, ProductImage
 from catalog.services import image_set_status, product_set_category, upload_read
 from classification import signals
 from classification.models import ModelVersion, Prediction
+from classification.services.audit import prediction_drawn_for_audit
 from classification.services.duplicates import image_near_duplicates_find
 from classification.services.versions import (
     classifier_for,
@@ -126,6 +127,10 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
     auto = prediction_auto_accepts(
         category=category, confidence=confidence, product=product
     )
+    # An audited prediction acts as an automatic one and waits for a reviewer.
+    audit = auto and prediction_drawn_for_audit(
+        image_id=image.pk, model_version_id=version.pk, category_slug=best_slug
+    )
     Prediction.objects.filter(image=image, is_current=True).update(is_current=False)
     if done:  # a failed attempt with this version: replace it
         done.delete()
@@ -139,15 +144,19 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
         embedding=np.asarray(result.embedding, dtype=np.float32).tobytes(),
         latency_ms=latency_ms,
         status=Prediction.Status.AUTO_ACCEPTED
-        if auto
+        if auto and not audit
         else Prediction.Status.NEEDS_REVIEW,
+        audit=audit,
     )
     if auto and product.category_source != CategorySource.MERCHANT:
         product_set_category(
             product=product, category=category, source=CategorySource.MODEL
         )
     image_set_status(
-        image=image, status=ImageStatus.CLASSIFIED if auto else ImageStatus.NEEDS_REVIEW
+        image=image,
+        status=ImageStatus.CLASSIFIED
+        if auto and not audit
+        else ImageStatus.NEEDS_REVIEW,
     )
     image_near_duplicates_find(image=image, embedding=result.embedding)
     signals.image_classified.send(sender=Prediction, prediction=prediction)

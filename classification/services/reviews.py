@@ -225,7 +225,9 @@ def product_predictions_reassess(*, product: Product) -> int:
     classification applied (auto-accept a confident prediction unless it
     disagrees with the merchant's category) is applied again, so a prediction
     that now disagrees goes to the review queue and one that now agrees leaves
-    it. Decided and failed predictions stay as they are. Return how many changed.
+    it. Decided and failed predictions stay as they are, and so do audit samples
+    (they wait for their check whatever the merchant chose). Return how many
+    changed.
     """
     undecided = list(
         Prediction.objects.select_for_update(of=("self",))
@@ -233,6 +235,7 @@ def product_predictions_reassess(*, product: Product) -> int:
         .filter(
             image__product=product,
             is_current=True,
+            audit=False,
             status__in=[
                 Prediction.Status.AUTO_ACCEPTED,
                 Prediction.Status.NEEDS_REVIEW,
