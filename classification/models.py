@@ -69,6 +69,10 @@ class Prediction(models.Model):
         # A shadow version's prediction: never current, never acts.
         SHADOW = "shadow", "Shadow (did not act)"
 
+    # A version's prediction of these is replaced when it classifies the image
+    # as the active version: a failure, or what it said in shadow.
+    NOT_DONE = (Status.FAILED, Status.SHADOW)
+
     image = models.ForeignKey(
         "catalog.ProductImage", on_delete=models.CASCADE, related_name="predictions"
     )

@@ -88,7 +88,9 @@ class CategoryViewSet(viewsets.ModelViewSet):
         category = self.get_object()
         partial = kwargs.get("partial", False)
         data = validated(CategoryInputSerializer, request, partial=partial)
-        category = services.category_update(category=category, **data)
+        category = services.category_update(
+            category=category, user=request.user, **data
+        )
         return Response(CategorySerializer(category).data)
 
     def destroy(self, request, *args, **kwargs):

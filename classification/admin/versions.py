@@ -5,8 +5,10 @@ form that starts a training job (the metrics' HTML lives in ``presenters``).
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpResponseBase
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,6 +23,7 @@ from classification.admin.presenters import (
     progress_html,
     when,
 )
+from classification.admin.thresholds import thresholds_view
 from classification.models import Job, ModelVersion
 from classification.services.reclassification import reclassify_job_start
 from classification.services.training import TrainingError
@@ -81,10 +84,29 @@ class ModelVersionAdmin(admin.ModelAdmin):
     actions = [
         "activate_selected",
         "roll_back",
+        "propose_thresholds",
         "reclassify_unseen",
         "reclassify_all",
     ]
     change_list_template = "admin/classification/modelversion/change_list.html"
+    # Actions about the whole platform, not the rows: they run with no row ticked.
+    selection_free_actions = frozenset(
+        {"roll_back", "propose_thresholds", "reclassify_unseen", "reclassify_all"}
+    )
+
+    def changelist_view(self, request, extra_context=None):
+        action = request.POST.get("action") if request.method == "POST" else None
+        if action in self.selection_free_actions and not request.POST.getlist(
+            helpers.ACTION_CHECKBOX_NAME
+        ):
+            actions = self.get_actions(request)
+            if action in actions:
+                func = actions[action].func
+                response = func(self, request, self.get_queryset(request))
+                if isinstance(response, HttpResponseBase):
+                    return response
+                return redirect(request.get_full_path())
+        return super().changelist_view(request, extra_context)
 
     class Media:
         css = STYLESHEETS
@@ -142,6 +164,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return
         self.message_user(request, f"Rolled back: {version.name} is active.")
 
+    @admin.action(
+        description="Propose auto-accept thresholds from reviews and audits "
+        "(selection ignored)",
+        permissions=["change"],
+    )
+    def propose_thresholds(self, request, queryset):
+        return redirect("admin:classification_modelversion_thresholds")
+
     def _reclassify(self, request, *, only_unseen: bool):
         with transaction.atomic():
             job = reclassify_job_start(only_unseen=only_unseen, user=request.user)
@@ -173,6 +203,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 "train/",
                 self.admin_site.admin_view(self.train_view),
                 name="classification_modelversion_train",
+            ),
+            path(
+                "thresholds/",
+                self.admin_site.admin_view(
+                    lambda request: thresholds_view(self, request)
+                ),
+                name="classification_modelversion_thresholds",
             ),
             *super().get_urls(),
         ]

@@ -3,12 +3,13 @@ config/api_urls."""
 
 from django.urls import path
 
-from classification.api import views
+from classification.api import thresholds, views
 
 routes = [
     ("predictions", views.PredictionViewSet, "prediction"),
     ("models", views.ModelVersionViewSet, "model-version"),
     ("jobs", views.JobViewSet, "job"),
+    ("thresholds", thresholds.ThresholdViewSet, "threshold"),
 ]
 
 urlpatterns = [

@@ -60,7 +60,7 @@ def image_classify(*, image_id: int) -> ClassifyOutcome:
             logger.info("image %s is gone; nothing to classify", image_id)
             return ClassifyOutcome(None, False)
         done = Prediction.objects.filter(image=image, model_version=version).first()
-        if done and done.status != Prediction.Status.FAILED:
+        if done and done.status not in Prediction.NOT_DONE:
             return ClassifyOutcome(done, False)
         image_set_status(image=image, status=ImageStatus.PROCESSING)
 
@@ -90,11 +90,14 @@ def prediction_auto_accepts(*, category, confidence: float | None, product) -> b
     """Tell whether a prediction may set the category without a reviewer.
 
     Confident enough for its category, and not against a category a merchant or
-    a reviewer chose for the product.
+    a reviewer chose for the product. A threshold of 1.0 sends everything to
+    review (a saturated softmax reaches 1.0, which is not "never"), as the
+    evaluation that chose it counted.
     """
     return (
         category is not None
         and confidence is not None
+        and category.auto_accept_threshold < 1.0
         and confidence >= category.auto_accept_threshold
         and (
             product.category_source in ("", CategorySource.MODEL)
@@ -111,7 +114,7 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
         .get(pk=image_id)
     )
     done = Prediction.objects.filter(image=image, model_version=version).first()
-    if done and done.status != Prediction.Status.FAILED:
+    if done and done.status not in Prediction.NOT_DONE:
         return ClassifyOutcome(done, False)
     categories = Category.objects.in_bulk(
         [label for label, _ in result.top_k], field_name="slug"
@@ -132,7 +135,7 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
         image_id=image.pk, model_version_id=version.pk, category_slug=best_slug
     )
     Prediction.objects.filter(image=image, is_current=True).update(is_current=False)
-    if done:  # a failed attempt with this version: replace it
+    if done:  # a failed attempt or a shadow prediction: replace it
         done.delete()
     prediction = Prediction.objects.create(
         image=image,
@@ -179,7 +182,7 @@ def prediction_record_failure(*, image_id: int, reason: str) -> Prediction | Non
     if image is None:
         return None
     done = Prediction.objects.filter(image=image, model_version=version).first()
-    if done and done.status != Prediction.Status.FAILED:
+    if done and done.status not in Prediction.NOT_DONE:
         return done
     Prediction.objects.filter(image=image, is_current=True).update(is_current=False)
     prediction, _ = Prediction.objects.update_or_create(

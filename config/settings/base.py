@@ -268,6 +268,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "classification.tasks.classify_image": {"queue": "inference"},
+    "classification.tasks.shadow_classify_image": {"queue": "inference"},
     "classification.tasks.reclassify_batch": {"queue": "inference"},
     "classification.tasks.*train*": {"queue": "training"},
 }

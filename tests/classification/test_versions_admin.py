@@ -143,3 +143,19 @@ def test_the_version_list_shows_compact_times(admin_client, shapes_version):
     ).content.decode()
     created = localtime(shapes_version.created_at).strftime("%Y-%m-%d %H:%M")
     assert f'<td class="field-created">{created}</td>' in page
+
+
+def test_roll_back_works_without_selecting_a_row(admin_client, shapes_version):
+    default = model_version_ensure_default()
+    shapes_version.status = ModelVersion.Status.ACTIVE
+    from classification.services.versions import model_version_activate
+
+    model_version_activate(version=shapes_version)
+    response = admin_client.post(
+        reverse("admin:classification_modelversion_changelist"),
+        {"action": "roll_back", "index": "0"},
+        follow=True,
+    )
+    default.refresh_from_db()
+    assert default.status == ModelVersion.Status.ACTIVE
+    assert "Rolled back" in response.content.decode()
