@@ -154,7 +154,8 @@ def activation_comparison(*, version: ModelVersion) -> dict:
     ``thresholds``: per category the threshold it would use and where from;
     ``review_share``: the share of its evaluation photos that would go to
     review at those thresholds (the same rule the worker applies); ``shadow``:
-    its shadow results, if it ran in shadow; ``warnings``: why to confirm.
+    its shadow results, if it ran in shadow; ``warnings``: why to confirm;
+    ``notes``: what else to know.
     """
     active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).first()
     if active is not None and active.pk == version.pk:
@@ -181,9 +182,12 @@ def activation_comparison(*, version: ModelVersion) -> dict:
             + ". Their new photos would be put in other categories or sent to "
             "review."
         )
-    if "accuracy" not in mine:
-        warnings.append(f"{version.name} has no evaluation stored.")
-    elif "accuracy" in theirs and mine["accuracy"] < theirs["accuracy"]:
+    notes = [] if "accuracy" in mine else [f"{version.name} has no evaluation stored."]
+    if (
+        "accuracy" in mine
+        and "accuracy" in theirs
+        and mine["accuracy"] < theirs["accuracy"]
+    ):
         warnings.append(
             f"{version.name} measured a lower accuracy than {active.name} "
             f"({mine['accuracy']:.1%} against {theirs['accuracy']:.1%}; on "
@@ -217,4 +221,5 @@ def activation_comparison(*, version: ModelVersion) -> dict:
         "review_share": review_share,
         "shadow": shadow if shadow["photos"] else None,
         "warnings": warnings,
+        "notes": notes,
     }

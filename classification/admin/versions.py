@@ -10,28 +10,38 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseBase
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from catalog.selectors import category_names
+from classification.admin.activation import activate_view
 from classification.admin.presenters import (
     STYLESHEETS,
     confusion_matrix_html,
     metrics_summary_html,
     per_class_html,
     percent,
+    precision_curve_html,
     progress_html,
     when,
 )
 from classification.admin.thresholds import thresholds_view
 from classification.models import Job, ModelVersion
+from classification.rollout import shadow_comparison
 from classification.services.reclassification import reclassify_job_start
+from classification.services.shadow import (
+    ShadowError,
+    model_version_shadow_start,
+    model_version_shadow_stop,
+)
 from classification.services.training import TrainingError
 from classification.services.training.jobs import training_job_start
 from classification.services.training.params import MODES, SOURCES
 from classification.services.versions import (
     NothingToRollBack,
-    model_version_activate,
     model_version_rollback,
 )
 
@@ -56,6 +66,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "summary",
         "per_class",
         "confusion_matrix",
+        "precision_curve",
+        "roll_out",
+        "wrong_photos",
         "artifact",
         "checksum",
         "classes",
@@ -68,7 +81,19 @@ class ModelVersionAdmin(admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["name", "architecture", "status", "created_by"]}),
-        ("Evaluation", {"fields": ["summary", "per_class", "confusion_matrix"]}),
+        (
+            "Evaluation",
+            {
+                "fields": [
+                    "summary",
+                    "per_class",
+                    "confusion_matrix",
+                    "precision_curve",
+                    "wrong_photos",
+                ]
+            },
+        ),
+        ("Shadow results and activation", {"fields": ["roll_out"]}),
         (
             "Artifact",
             {"fields": ["artifact", "checksum", "classes", "preprocessing"]},
@@ -83,6 +108,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
     ]
     actions = [
         "activate_selected",
+        "shadow_start",
+        "shadow_stop",
         "roll_back",
         "propose_thresholds",
         "reclassify_unseen",
@@ -114,6 +141,21 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # versions come from training, not from a form
 
+    def has_delete_permission(self, request, obj=None):
+        # A version is evidence (predictions point at it): never deleted here.
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # An evaluation report, not a form: nothing on it is edited.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     @admin.display(description="Accuracy")
     def accuracy(self, obj):
         return percent((obj.metrics or {}).get("accuracy"))
@@ -138,19 +180,78 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Confusion matrix")
     def confusion_matrix(self, obj):
-        return confusion_matrix_html(obj.metrics or {})
+        return confusion_matrix_html(obj.metrics or {}, names=category_names())
 
-    @admin.action(description="Activate the selected version", permissions=["change"])
+    @admin.display(description="Precision and coverage")
+    def precision_curve(self, obj):
+        return precision_curve_html(obj.metrics or {}, category_names())
+
+    @admin.display(description="Against the active version")
+    def roll_out(self, obj):
+        comparison = shadow_comparison(version=obj)
+        shadow = render_to_string(
+            "admin/classification/modelversion/_shadow.html",
+            {"shadow": comparison if comparison["photos"] else None},
+        )
+        if obj.status == ModelVersion.Status.ACTIVE:
+            return mark_safe(shadow)  # rendered by the template engine
+        url = reverse("admin:classification_modelversion_activate", args=[obj.pk])
+        return format_html(
+            '{}<p><a class="button" href="{}">Compare with the active version '
+            "and activate…</a></p>",
+            mark_safe(shadow),  # rendered by the template engine
+            url,
+        )
+
+    @admin.display(description="Test photos it got wrong")
+    def wrong_photos(self, obj):
+        return (
+            "Not shown: a version stores its evaluation's figures, not which "
+            "test photos it classified (the split is described under Training). "
+            "The confusion matrix above counts its mistakes; the shadow results "
+            "show real photos."
+        )
+
+    @admin.action(
+        description="Activate the selected version (after a comparison)",
+        permissions=["change"],
+    )
     def activate_selected(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(
                 request, "Select exactly one version to activate.", messages.WARNING
             )
+            return None
+        return redirect("admin:classification_modelversion_activate", queryset.get().pk)
+
+    @admin.action(
+        description="Run the selected version in shadow on new uploads",
+        permissions=["change"],
+    )
+    def shadow_start(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request,
+                "Select exactly one version to run in shadow.",
+                messages.WARNING,
+            )
             return
-        version = model_version_activate(version=queryset.get())
+        try:
+            version = model_version_shadow_start(version=queryset.get())
+        except ShadowError as error:
+            self.message_user(request, str(error), messages.WARNING)
+            return
         self.message_user(
-            request, f"{version.name} is active; workers switch on their next task."
+            request,
+            f"{version.name} runs in shadow: it predicts new uploads beside the "
+            "active version and acts on nothing.",
         )
+
+    @admin.action(description="Stop the shadow run", permissions=["change"])
+    def shadow_stop(self, request, queryset):
+        for version in queryset.filter(status=ModelVersion.Status.SHADOW):
+            model_version_shadow_stop(version=version)
+            self.message_user(request, f"{version.name} no longer runs in shadow.")
 
     @admin.action(
         description="Roll back to the previously active version (selection ignored)",
@@ -203,6 +304,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 "train/",
                 self.admin_site.admin_view(self.train_view),
                 name="classification_modelversion_train",
+            ),
+            path(
+                "<path:object_id>/activate/",
+                self.admin_site.admin_view(
+                    lambda request, object_id: activate_view(self, request, object_id)
+                ),
+                name="classification_modelversion_activate",
             ),
             path(
                 "thresholds/",

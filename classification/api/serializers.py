@@ -189,6 +189,45 @@ class ModelVersionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ActivateInputSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(
+        default=False, help_text="Activate even when the comparison warns."
+    )
+
+
+class ActivationComparisonSerializer(serializers.Serializer):
+    version = serializers.DictField()
+    active = serializers.DictField(allow_null=True)
+    metrics = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="[{name, key, candidate, active}]: test (else validation) "
+        "figures side by side.",
+    )
+    cannot_predict = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="[{category, name, products}]: categories products use that "
+        "this version has no class for.",
+    )
+    thresholds = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="[{category, name, threshold, source}]: the auto-accept "
+        'threshold each category would have ("calibrated" or "current").',
+    )
+    review_share = serializers.FloatField(
+        allow_null=True,
+        help_text="Share of its evaluation photos that go to review at those "
+        "thresholds.",
+    )
+    shadow = serializers.DictField(
+        allow_null=True,
+        help_text="Its shadow results: photos, agreement, flips per category, "
+        "auto_accept_share beside active_auto_accept_share, reviewed, precision "
+        "beside active_precision.",
+    )
+    warnings = serializers.ListField(child=serializers.CharField())
+    notes = serializers.ListField(child=serializers.CharField())
+
+
 class JobSerializer(serializers.ModelSerializer):
     model_version = ModelVersionRefSerializer(read_only=True, allow_null=True)
     created_by = read_only_slug("username")

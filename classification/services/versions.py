@@ -19,6 +19,7 @@ from django.utils import timezone
 from catalog.models import Category
 from catalog.services import category_thresholds_set
 from classification.models import ModelVersion
+from classification.rollout import activation_comparison
 from config.errors import Conflict
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,28 @@ DEFAULT_VERSION_NAME = "imagenet-taxonomy-v1"
 
 class NothingToRollBack(Conflict):
     """No version other than the active one was ever active."""
+
+
+class ActivationNeedsConfirm(Conflict):
+    """Activating the version would change things a person should see first."""
+
+    code = "confirmation_required"
+
+
+def model_version_activate_confirmed(
+    *, version: ModelVersion, confirm: bool, user=None
+) -> ModelVersion:
+    """Activate ``version``, unless its comparison with the active version
+    warns and ``confirm`` is false: then raise ActivationNeedsConfirm with the
+    comparison (``classification.rollout.activation_comparison``) as details."""
+    if not confirm:
+        comparison = activation_comparison(version=version)
+        if comparison["warnings"]:
+            raise ActivationNeedsConfirm(
+                " ".join(comparison["warnings"]) + " Confirm to activate anyway.",
+                details={"comparison": comparison},
+            )
+    return model_version_activate(version=version, user=user)
 
 
 def model_version_register(
