@@ -52,6 +52,38 @@ def version_thresholds(version: ModelVersion) -> dict[str, dict]:
     }
 
 
+def version_review_share(version: ModelVersion) -> float | None:
+    """The share of the version's evaluation photos that would go to review at
+    the thresholds it would use (``version_thresholds``), or None when its
+    evaluation cannot tell.
+
+    The evaluation's own ``review_share`` counts a category without a
+    calibrated threshold as reviewed, while the worker judges it by today's
+    threshold: each category's precision/coverage curve gives its coverage at
+    the threshold it would really have. A threshold of 1.0 auto-accepts nothing.
+    """
+    per_class = (version.metrics or {}).get("thresholds", {}).get("per_class", {})
+    thresholds = version_thresholds(version)
+    total = sum(entry.get("predicted", 0) for entry in per_class.values())
+    if not per_class or not total:
+        return None
+    auto = 0.0
+    for slug, entry in per_class.items():
+        threshold = thresholds.get(slug, {}).get("threshold")
+        if threshold is None or threshold >= 1.0 or not entry.get("predicted"):
+            continue
+        curve = entry.get("curve")
+        if curve is None:
+            if thresholds[slug]["source"] != "calibrated":
+                return None  # stored before curves: the evaluation cannot tell
+            auto += entry.get("auto_accepted", 0)
+            continue
+        # Curve thresholds are rounded to 4 places; the chosen ones rounded down.
+        reached = [p["coverage"] for p in curve if p["threshold"] >= threshold - 1e-4]
+        auto += (max(reached) if reached else 0.0) * entry["predicted"]
+    return round(1 - auto / total, 4)
+
+
 def would_auto_accept(confidence, threshold) -> bool:
     """The rule of ``prediction_auto_accepts`` on confidence alone: a threshold
     of 1.0 sends everything to review."""
@@ -153,7 +185,7 @@ def activation_comparison(*, version: ModelVersion) -> dict:
     categories products have that the version has no class for;
     ``thresholds``: per category the threshold it would use and where from;
     ``review_share``: the share of its evaluation photos that would go to
-    review at those thresholds (the same rule the worker applies); ``shadow``:
+    review at those thresholds (``version_review_share``); ``shadow``:
     its shadow results, if it ran in shadow; ``warnings``: why to confirm;
     ``notes``: what else to know.
     """
@@ -171,7 +203,7 @@ def activation_comparison(*, version: ModelVersion) -> dict:
     missing = sorted(set(in_use) - set(version.classes))
     thresholds = version_thresholds(version)
     mine, theirs = version.metrics or {}, (active.metrics or {}) if active else {}
-    review_share = mine.get("thresholds", {}).get("review_share")
+    review_share = version_review_share(version)
     shadow = shadow_comparison(version=version)
     warnings = []
     if missing:

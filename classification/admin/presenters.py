@@ -92,8 +92,10 @@ def near_duplicates_html(image: ProductImage) -> SafeString:
 # --- model versions and jobs -----------------------------------------------------
 
 
-def metrics_summary_html(metrics: dict) -> str:
-    """The headline figures as a small definition table."""
+def metrics_summary_html(metrics: dict, review_share: float | None = None) -> str:
+    """The headline figures as a small definition table; ``review_share`` is
+    the share of the evaluation photos sent to review at the thresholds the
+    version would really use (``rollout.version_review_share``)."""
     if not metrics or "accuracy" not in metrics:
         return "No evaluation stored."
     thresholds = metrics.get("thresholds", {})
@@ -115,8 +117,10 @@ def metrics_summary_html(metrics: dict) -> str:
             f"{number(calibration.get('ece_after'))}",
         ),
         (
-            "Share sent to review at the thresholds",
-            percent(thresholds.get("review_share")),
+            "Share sent to review at the thresholds it would use",
+            percent(review_share)
+            if review_share is not None
+            else "not told by its evaluation",
         ),
         (
             "Precision of what is auto-accepted",

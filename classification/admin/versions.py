@@ -30,7 +30,7 @@ from classification.admin.presenters import (
 )
 from classification.admin.thresholds import thresholds_view
 from classification.models import Job, ModelVersion
-from classification.rollout import shadow_comparison
+from classification.rollout import shadow_comparison, version_review_share
 from classification.services.reclassification import reclassify_job_start
 from classification.services.shadow import (
     ShadowError,
@@ -148,6 +148,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # An evaluation report, not a form: nothing on it is edited.
         extra_context = {
+            "title": "Model version: evaluation report",
             **(extra_context or {}),
             "show_save": False,
             "show_save_and_continue": False,
@@ -172,7 +173,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Summary")
     def summary(self, obj):
-        return metrics_summary_html(obj.metrics or {})
+        return metrics_summary_html(
+            obj.metrics or {}, review_share=version_review_share(obj)
+        )
 
     @admin.display(description="Per category")
     def per_class(self, obj):

@@ -169,3 +169,32 @@ def test_versions_in_shadow_are_one_at_a_time(shadowed, shapes_artifact):
     assert list(ModelVersion.objects.filter(status=ModelVersion.Status.SHADOW)) == [
         other
     ]
+
+
+def test_the_review_share_shown_is_the_one_at_the_thresholds_it_would_use(db):
+    from classification.rollout import version_review_share
+    from tests.classification import queue_data
+
+    version = queue_data.model_version()
+    curve = [
+        {"threshold": 0.9, "coverage": 0.5, "precision": 1.0},
+        {"threshold": 0.5, "coverage": 1.0, "precision": 0.8},
+    ]
+    version.classes = ["apparel", "footwear"]
+    version.metrics = {
+        "accuracy": 0.9,
+        "thresholds": {
+            # What the evaluation alone says: nothing is calibrated, all reviewed.
+            "review_share": 1.0,
+            "per_class": {
+                # Too few to calibrate: today's threshold (0.6) applies.
+                "apparel": {"threshold": None, "predicted": 10, "curve": curve},
+                # Never reached the target: 1.0, nothing auto-accepted.
+                "footwear": {"threshold": 1.0, "predicted": 10, "curve": curve},
+            },
+        },
+    }
+    version.save()
+    # Apparel auto-accepts its half at 0.9 and above; footwear nothing.
+    assert version_review_share(version) == 0.75
+    assert activation_comparison(version=version)["review_share"] == 0.75
