@@ -56,16 +56,27 @@ def test_the_draw_is_the_same_for_the_same_prediction_and_differs_by_version(
     assert first != other
 
 
+@pytest.fixture
+def coffee(merchant, settings, django_capture_on_commit_callbacks):
+    """Classify a coffee photo (auto-accepted) at the given audit share; return
+    its prediction."""
+
+    def classify(rate: float) -> Prediction:
+        settings.VITRINE_AUDIT_RATE = rate
+        product = ProductFactory(merchant=merchant, name="Cup")
+        image = stored_image(
+            product, photo_jpeg("coffee"), django_capture_on_commit_callbacks
+        )
+        return Prediction.objects.select_related("image__product").get(image=image)
+
+    return classify
+
+
 def test_an_audited_auto_acceptance_sets_the_category_and_waits_as_an_audit_sample(
-    merchant, settings, django_capture_on_commit_callbacks
+    coffee,
 ):
-    settings.VITRINE_AUDIT_RATE = 1.0
-    product = ProductFactory(merchant=merchant, name="Cup")
-    image = stored_image(
-        product, photo_jpeg("coffee"), django_capture_on_commit_callbacks
-    )
-    prediction = Prediction.objects.get(image=image)
-    product.refresh_from_db()
+    prediction = coffee(1.0)
+    product = prediction.image.product
     assert prediction.audit is True
     assert prediction.status == Prediction.Status.NEEDS_REVIEW
     assert (product.category.slug, product.category_source) == (
@@ -76,15 +87,8 @@ def test_an_audited_auto_acceptance_sets_the_category_and_waits_as_an_audit_samp
     assert queued.reason == "audit"
 
 
-def test_without_audit_share_an_auto_acceptance_is_not_audited(
-    merchant, settings, django_capture_on_commit_callbacks
-):
-    settings.VITRINE_AUDIT_RATE = 0.0
-    product = ProductFactory(merchant=merchant, name="Cup")
-    image = stored_image(
-        product, photo_jpeg("coffee"), django_capture_on_commit_callbacks
-    )
-    prediction = Prediction.objects.get(image=image)
+def test_without_audit_share_an_auto_acceptance_is_not_audited(coffee):
+    prediction = coffee(0.0)
     assert (prediction.audit, prediction.status) == (False, "auto_accepted")
     assert not review_queue().filter(pk=prediction.pk).exists()
 
