@@ -1,4 +1,4 @@
-"""Model versions and jobs: metrics people can read, roll-out actions, and a
+"""Model versions: evaluation reports people can read, roll-out actions, and a
 form that starts a training job (the metrics' HTML lives in ``presenters``).
 """
 
@@ -25,11 +25,10 @@ from classification.admin.presenters import (
     per_class_html,
     percent,
     precision_curve_html,
-    progress_html,
     when,
 )
 from classification.admin.thresholds import thresholds_view
-from classification.models import Job, ModelVersion
+from classification.models import ModelVersion
 from classification.rollout import shadow_comparison, version_review_share
 from classification.services.reclassification import reclassify_job_start
 from classification.services.shadow import (
@@ -392,43 +391,3 @@ class TrainingForm(forms.Form):
             for key, value in self.cleaned_data.items()
             if value not in (None, "")
         }
-
-
-@admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
-    list_display = [
-        "pk",
-        "kind",
-        "status",
-        "progress_bar",
-        "message",
-        "model_version",
-        "created_by",
-        "created_at",
-    ]
-    list_filter = ["kind", "status"]
-    list_select_related = ["model_version", "created_by"]
-    readonly_fields = [
-        "kind",
-        "status",
-        "progress_bar",
-        "message",
-        "params",
-        "result",
-        "model_version",
-        "created_by",
-        "created_at",
-        "started_at",
-        "finished_at",
-    ]
-    exclude = ["progress"]
-
-    class Media:
-        css = STYLESHEETS
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.display(description="Progress", ordering="progress")
-    def progress_bar(self, obj):
-        return progress_html(obj.progress)
