@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from catalog.models import Category, Product, ProductImage
+from catalog.models import Category, Product, ProductImage, ThresholdChange
+from catalog.services import category_thresholds_set
 
 
 def thumbnail_html(image: ProductImage | None, size: int = 64, alt: str = "") -> str:
@@ -26,6 +27,47 @@ class CategoryAdmin(admin.ModelAdmin):
     list_select_related = ["parent"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(self, request, obj, form, change):
+        # A threshold edited here (in the list or the form) is recorded too.
+        threshold = obj.auto_accept_threshold
+        if change and "auto_accept_threshold" in form.changed_data:
+            obj.auto_accept_threshold = form.initial["auto_accept_threshold"]
+        super().save_model(request, obj, form, change)
+        if change:
+            category_thresholds_set(
+                thresholds={obj: threshold},
+                user=request.user,
+                reason="edited by hand in the admin",
+            )
+
+
+@admin.register(ThresholdChange)
+class ThresholdChangeAdmin(admin.ModelAdmin):
+    """The record of every auto-accept threshold change; read only."""
+
+    list_display = [
+        "category",
+        "old_threshold",
+        "new_threshold",
+        "changed_by",
+        "created_at",
+        "reason",
+    ]
+    list_filter = ["category"]
+    list_select_related = ["category", "changed_by"]
+    search_fields = ["category__name", "category__slug", "reason"]
+    date_hierarchy = "created_at"
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ProductImageInline(admin.TabularInline):

@@ -30,6 +30,28 @@ class Category(models.Model):
         return self.name
 
 
+class ThresholdChange(models.Model):
+    """One change of a category's auto-accept threshold: who, when, from, to, why."""
+
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="threshold_changes"
+    )
+    old_threshold = models.FloatField()
+    new_threshold = models.FloatField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reason = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["category", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.old_threshold:.3f} -> {self.new_threshold:.3f}"
+
+
 class CategorySource(models.TextChoices):
     MODEL = "model", "Model"
     REVIEWER = "reviewer", "Reviewer"

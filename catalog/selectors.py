@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Merchant
-from catalog.models import Category, ImageStatus, Product, ProductImage
+from catalog.models import Category, ImageStatus, Product, ProductImage, ThresholdChange
 
 
 def category_list() -> QuerySet[Category]:
@@ -393,3 +393,8 @@ def merchant_summary(
             "empty": not any(totals.values()),
         },
     }
+
+
+def threshold_change_list() -> QuerySet[ThresholdChange]:
+    """Every recorded auto-accept threshold change, newest first."""
+    return ThresholdChange.objects.select_related("category", "changed_by")

@@ -14,6 +14,8 @@ class ModelVersion(models.Model):
 
     class Status(models.TextChoices):
         READY = "ready", "Ready"
+        # Runs beside the active version on new uploads without acting.
+        SHADOW = "shadow", "Shadow (compared, not acting)"
         ACTIVE = "active", "Active"
         RETIRED = "retired", "Retired"
 
@@ -45,7 +47,12 @@ class ModelVersion(models.Model):
                 fields=["status"],
                 condition=Q(status="active"),
                 name="one_active_model_version",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="shadow"),
+                name="one_shadow_model_version",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -63,6 +70,7 @@ class ReviewReason(models.TextChoices):
     FAILED = "failed", "Classification failed"
     DISAGREEMENT = "disagreement", "Disagrees with the merchant's category"
     OUTLIER = "outlier", "Not like the product's other photos"
+    AUDIT = "audit", "Audit sample"
 
 
 class Prediction(models.Model):
@@ -75,6 +83,12 @@ class Prediction(models.Model):
         CORRECTED = "corrected", "Corrected by a reviewer"
         FAILED = "failed", "Failed"
         UNUSABLE = "unusable", "Unusable photo (a reviewer's decision)"
+        # A shadow version's prediction: never current, never acts.
+        SHADOW = "shadow", "Shadow (did not act)"
+
+    # A version's prediction of these is replaced when it classifies the image
+    # as the active version: a failure, or what it said in shadow.
+    NOT_DONE = (Status.FAILED, Status.SHADOW)
 
     image = models.ForeignKey(
         "catalog.ProductImage", on_delete=models.CASCADE, related_name="predictions"
@@ -105,6 +119,11 @@ class Prediction(models.Model):
     error = models.TextField(blank=True)
     is_current = models.BooleanField(
         default=True, help_text="The image's latest prediction."
+    )
+    audit = models.BooleanField(
+        default=False,
+        help_text="Accepted automatically, then drawn at random for a reviewer "
+        "to check: measures the precision of automatic decisions.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

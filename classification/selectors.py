@@ -28,6 +28,12 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from catalog.models import CategorySource, ProductImage
+
+# wilson_interval: re-exported for the dashboard, which reads through selectors.
+from classification.evidence import (
+    audit_precision_by_version,
+    wilson_interval,  # noqa: F401
+)
 from classification.models import (
     ModelVersion,
     NearDuplicate,
@@ -137,11 +143,14 @@ def job_get(*, pk: int):
 
 def classification_stats(*, merchant=None) -> dict:
     """Current predictions per category and status, the review backlog, and each
-    model version's live precision: of its predictions a reviewer decided, the
-    share the reviewer accepted as they were."""
+    model version's two precision figures: ``live_precision``, of the doubtful
+    predictions a reviewer decided the share accepted as they were, and
+    ``audit_precision``, the precision of its automatic decisions estimated from
+    the audit samples alone, with its 95 % Wilson interval (overall and per
+    category). Shadow predictions are left out: they did not act."""
 
     current = Prediction.objects.filter(is_current=True)
-    every = Prediction.objects.all()
+    every = Prediction.objects.exclude(status=Prediction.Status.SHADOW)
     if merchant is not None:
         current = current.filter(image__merchant=merchant)
         every = every.filter(image__merchant=merchant)
@@ -164,12 +173,17 @@ def classification_stats(*, merchant=None) -> dict:
         .annotate(
             predictions=Count("id"),
             auto_accepted=Count("id", filter=Q(status=Prediction.Status.AUTO_ACCEPTED)),
-            accepted=Count("id", filter=Q(status=Prediction.Status.ACCEPTED)),
-            corrected=Count("id", filter=Q(status=Prediction.Status.CORRECTED)),
+            accepted=Count(
+                "id", filter=Q(status=Prediction.Status.ACCEPTED, audit=False)
+            ),
+            corrected=Count(
+                "id", filter=Q(status=Prediction.Status.CORRECTED, audit=False)
+            ),
             waiting=Count("id", filter=Q(status=Prediction.Status.NEEDS_REVIEW)),
         )
         .order_by("model_version_id")
     )
+    audits = audit_precision_by_version(merchant=merchant)
     for row in version_rows:
         reviewed = row["accepted"] + row["corrected"]
         versions.append(
@@ -183,6 +197,7 @@ def classification_stats(*, merchant=None) -> dict:
                 "corrected": row["corrected"],
                 "waiting_for_review": row["waiting"],
                 "live_precision": row["accepted"] / reviewed if reviewed else None,
+                "audit_precision": audits.get(row["model_version_id"]),
             }
         )
     return {
@@ -344,12 +359,15 @@ def live_precision(
     ``model_version_name``, with ``per_category`` also ``category_id``,
     ``category_slug``, ``category_name``; then ``accepted``, ``corrected``,
     ``reviewed`` and ``precision`` (a float). Failed predictions are left out:
-    they named no category to be right or wrong about. ``reviewed_since`` and
-    ``reviewed_until`` bound the time of the decision.
+    they named no category to be right or wrong about, and so are audit samples:
+    they measure the automatic decisions (``evidence.audit_precision``), not the
+    doubtful ones. ``reviewed_since`` and ``reviewed_until`` bound the time of
+    the decision.
     """
     decided = Prediction.objects.filter(
         status__in=[Prediction.Status.ACCEPTED, Prediction.Status.CORRECTED],
         category__isnull=False,
+        audit=False,
     )
     decided = _narrowed(
         decided, merchant=merchant, category=category, model_version=model_version
@@ -506,7 +524,9 @@ def prediction_image_ids(*, prediction_ids: list[int]) -> list[dict]:
 # The model answered (it gave a confidence), or it could not.
 PREDICTION_CLASSIFIED = Q(confidence__isnull=False)
 PREDICTION_FAILED = Q(confidence__isnull=True)
-PREDICTION_AUTO_ACCEPTED = Q(status=Prediction.Status.AUTO_ACCEPTED)
+# The model decided by itself: an audit sample too (it set the category, and a
+# reviewer checks it only to measure the automatic decisions).
+PREDICTION_AUTO_ACCEPTED = Q(status=Prediction.Status.AUTO_ACCEPTED) | Q(audit=True)
 PREDICTION_ACCEPTED = Q(status=Prediction.Status.ACCEPTED)
 PREDICTION_CORRECTED = Q(status=Prediction.Status.CORRECTED)
 # A reviewer decided it, for good (the review service refuses a second decision).
@@ -519,8 +539,11 @@ PREDICTION_SENT_TO_REVIEW = PREDICTION_CLASSIFIED & Q(
         Prediction.Status.NEEDS_REVIEW,
         Prediction.Status.ACCEPTED,
         Prediction.Status.CORRECTED,
-    ]
+    ],
+    audit=False,
 )
+# An audit sample a reviewer decided: evidence about the automatic decisions.
+PREDICTION_AUDITED = PREDICTION_DECIDED & Q(audit=True)
 # It is in the review queue now.
 PREDICTION_WAITING = Q(status=Prediction.Status.NEEDS_REVIEW, is_current=True)
 DECISIVE = [Review.Decision.ACCEPTED, Review.Decision.CORRECTED]
@@ -533,8 +556,9 @@ def prediction_queryset(
     end_at: datetime | None = None,
 ) -> QuerySet[Prediction]:
     """Predictions of ``merchant``'s images (all when None) written from
-    ``start_at`` to just before ``end_at``: a base for aggregates."""
-    predictions = Prediction.objects.all()
+    ``start_at`` to just before ``end_at``: a base for aggregates. Shadow
+    predictions are left out: they did not act."""
+    predictions = Prediction.objects.exclude(status=Prediction.Status.SHADOW)
     if merchant is not None:
         predictions = predictions.filter(image__merchant=merchant)
     bounds = {"created_at__gte": start_at, "created_at__lt": end_at}

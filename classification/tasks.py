@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from classification.services import predictions, reclassification
+from classification.services import predictions, reclassification, shadow
 from config.tasks import TransientRetryTask
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,21 @@ def classify_image(image_id: int) -> None:
     except predictions.PermanentClassificationError as error:
         # The image itself cannot be classified: an outcome, not a task failure.
         predictions.prediction_record_failure(image_id=image_id, reason=str(error))
+    if shadow.model_version_shadow() is not None:
+        # Its own task: a shadow run's failure never touches the real one.
+        shadow_classify_image.delay(image_id)
+
+
+@shared_task(
+    base=TransientRetryTask,
+    name="classification.tasks.shadow_classify_image",
+    soft_time_limit=120,
+    time_limit=180,
+)
+def shadow_classify_image(image_id: int) -> None:
+    """Classify one image with the shadow version, acting on nothing (service:
+    image_classify_shadow)."""
+    shadow.image_classify_shadow(image_id=image_id)
 
 
 # Training runs for minutes (Fashion-MNIST about ten, fine-tuning longer). It is

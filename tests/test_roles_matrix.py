@@ -34,7 +34,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Membership
 from accounts.services import api_token_create
-from catalog.models import Category
+from catalog.models import Category, ThresholdChange
 from classification.models import Job, ModelVersion, Review
 from classification.services.reviews import prediction_review
 from imports.models import ImportJob
@@ -205,6 +205,12 @@ MATRIX = [
         obj="version"),
     row("POST", "api:model-version-activate", 401, 403, 403, 403, 403, 403, 200,
         obj="version"),
+    row("GET", "api:model-version-comparison", 401, 403, 403, 403, 403, 403, 200,
+        obj="version"),
+    row("POST", "api:model-version-shadow", 401, 403, 403, 403, 403, 403, 200,
+        obj="version"),
+    row("DELETE", "api:model-version-shadow", 401, 403, 403, 403, 403, 403, 200,
+        obj="version"),
     row("POST", "api:model-version-rollback", 401, 403, 403, 403, 403, 403, 409),
     row("POST", "api:model-version-train", 401, 403, 403, 403, 403, 403, 202,
         body={"params": {}}),
@@ -212,6 +218,12 @@ MATRIX = [
         body={"only_unseen": True}),
     row("GET", "api:job-list", 401, 403, 403, 403, 403, 403, 200),
     row("GET", "api:job-detail", 401, 403, 403, 403, 403, 403, 200, obj="job"),
+    row("GET", "api:threshold-list", 401, 403, 403, 403, 403, 403, 200),
+    row("GET", "api:threshold-detail", 401, 403, 403, 403, 403, 403, 200,
+        obj="threshold"),
+    row("GET", "api:threshold-proposal", 401, 403, 403, 403, 403, 403, 200),
+    row("POST", "api:threshold-apply", 401, 403, 403, 403, 403, 403, 200,
+        body={"target_precision": 0.97}),
     # --- webhooks: owners of their merchant
     row("GET", "api:webhook-list", 401, 403, 200, 200, 403, 403, 200),
     row("POST", "api:webhook-list", 401, 403, 201, 400, 403, 403, 201,
@@ -334,6 +346,8 @@ MATRIX = [
         LOGIN, LOGIN, LOGIN, LOGIN, 403, 403, 200, kwargs={"id": "{member_id}"}),
     row("GET", "admin:classification_modelversion_train",
         LOGIN, LOGIN, LOGIN, LOGIN, 403, 403, 200),
+    row("GET", "admin:classification_modelversion_thresholds",
+        LOGIN, LOGIN, LOGIN, LOGIN, 403, 403, 200),
     *admin_model("auth.group", "group"),
     *admin_model("accounts.user", "member_id"),
     *admin_model("accounts.merchant", "merchant"),
@@ -342,7 +356,10 @@ MATRIX = [
     *admin_model("catalog.category", "category"),
     *admin_model("catalog.product", "product"),
     *admin_model("catalog.productimage", "image", add=False),
-    *admin_model("classification.modelversion", "version", add=False),
+    *admin_model("catalog.thresholdchange", "threshold", add=False, delete=False),
+    *admin_model("classification.modelversion", "version", add=False, delete=False),
+    row("GET", "admin:classification_modelversion_activate",
+        LOGIN, LOGIN, LOGIN, LOGIN, 403, 403, 200, obj="version"),
     *admin_model("classification.job", "job", add=False),
     *admin_model("classification.prediction", "prediction", add=False),
     *admin_model("classification.review", "review", add=False),
@@ -484,6 +501,9 @@ def _build_world() -> dict:
         rows_total=1,
         report=[{"row": 1, "sku": "X", "image": "", "code": "c", "message": "m"}],
     )
+    threshold = ThresholdChange.objects.create(
+        category=category, old_threshold=0.6, new_threshold=0.7, reason="matrix"
+    )
 
     # Each role's session cookie and token key; every test makes fresh clients
     # from them, so one signing out does not sign out the next test.
@@ -517,6 +537,7 @@ def _build_world() -> dict:
         "version": candidate.pk,
         "job": job.pk,
         "import_job": import_job.pk,
+        "threshold": threshold.pk,
         "webhook": webhook.pk,
         "delivery": delivery.pk,
     }

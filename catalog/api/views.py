@@ -93,7 +93,9 @@ class CategoryViewSet(IdempotentCreate, viewsets.ModelViewSet):
         category = self.get_object()
         partial = kwargs.get("partial", False)
         data = validated(CategoryInputSerializer, request, partial=partial)
-        category = services.category_update(category=category, **data)
+        category = services.category_update(
+            category=category, user=request.user, **data
+        )
         return Response(CategorySerializer(category).data)
 
     def perform_destroy(self, instance):

@@ -9,7 +9,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Merchant
-from catalog.models import Category, CategorySource, Product, ProductImage
+from catalog.models import (
+    Category,
+    CategorySource,
+    Product,
+    ProductImage,
+    ThresholdChange,
+)
 from catalog.services.images import files_release
 from config.errors import Conflict, InvalidInput
 
@@ -172,8 +178,43 @@ def category_create(
     return category
 
 
-def category_update(*, category: Category, **fields) -> Category:
-    """Update the given fields; a parent may not be the category or its descendant."""
+@transaction.atomic
+def category_thresholds_set(
+    *, thresholds: dict[Category, float], user=None, reason: str
+) -> list[ThresholdChange]:
+    """Set auto-accept thresholds and record each change (who, when, old, new,
+    why). A threshold already at its value is left alone and not recorded."""
+    changes = []
+    for category, value in thresholds.items():
+        value = float(value)
+        if not 0.0 <= value <= 1.0:
+            raise CategoryError(
+                f"A threshold is between 0 and 1; {value} for {category.slug}."
+            )
+        old = category.auto_accept_threshold
+        if old == value:
+            continue
+        category.auto_accept_threshold = value
+        changes.append(
+            ThresholdChange(
+                category=category,
+                old_threshold=old,
+                new_threshold=value,
+                changed_by=user if user and user.is_authenticated else None,
+                reason=reason[:500],
+            )
+        )
+    Category.objects.bulk_update(
+        [change.category for change in changes], ["auto_accept_threshold"]
+    )
+    return ThresholdChange.objects.bulk_create(changes)
+
+
+def category_update(*, category: Category, user=None, **fields) -> Category:
+    """Update the given fields; a parent may not be the category or its descendant.
+
+    A new auto-accept threshold is recorded as a ThresholdChange by ``user``.
+    """
     allowed = {"name", "slug", "parent", "description", "auto_accept_threshold"}
     unknown = set(fields) - allowed
     if unknown:
@@ -191,12 +232,17 @@ def category_update(*, category: Category, **fields) -> Category:
         fields["slug"] = slugify(fields.get("name", category.name))
         if not fields["slug"]:
             raise CategoryError("The category needs a slug with letters in it.")
+    threshold = fields.pop("auto_accept_threshold", None)
     for field, value in fields.items():
         setattr(category, field, value.strip() if field in ("name", "slug") else value)
     with _unique(
         CategoryConflict(f"A category with slug {category.slug!r} already exists.")
     ):
         category.save()
+    if threshold is not None:
+        category_thresholds_set(
+            thresholds={category: threshold}, user=user, reason="edited by hand"
+        )
     return category
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html, format_html_join, json_script
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
 
@@ -92,8 +92,10 @@ def near_duplicates_html(image: ProductImage) -> SafeString:
 # --- model versions and jobs -----------------------------------------------------
 
 
-def metrics_summary_html(metrics: dict) -> str:
-    """The headline figures as a small definition table."""
+def metrics_summary_html(metrics: dict, review_share: float | None = None) -> str:
+    """The headline figures as a small definition table; ``review_share`` is
+    the share of the evaluation photos sent to review at the thresholds the
+    version would really use (``rollout.version_review_share``)."""
     if not metrics or "accuracy" not in metrics:
         return "No evaluation stored."
     thresholds = metrics.get("thresholds", {})
@@ -115,8 +117,10 @@ def metrics_summary_html(metrics: dict) -> str:
             f"{number(calibration.get('ece_after'))}",
         ),
         (
-            "Share sent to review at the thresholds",
-            percent(thresholds.get("review_share")),
+            "Share sent to review at the thresholds it would use",
+            percent(review_share)
+            if review_share is not None
+            else "not told by its evaluation",
         ),
         (
             "Precision of what is auto-accepted",
@@ -169,7 +173,7 @@ def per_class_html(metrics: dict) -> str:
     )
 
 
-def confusion_matrix_html(metrics: dict) -> str:
+def confusion_matrix_html(metrics: dict, names: dict[str, str] | None = None) -> str:
     """The confusion matrix as a table, rows true and columns predicted.
 
     Each cell's shade (a CSS class, ten steps) shows its share of its row, so the
@@ -180,6 +184,7 @@ def confusion_matrix_html(metrics: dict) -> str:
     matrix, classes = headline.get("confusion_matrix"), headline.get("classes")
     if not matrix or not classes:
         return "–"
+    classes = [(names or {}).get(c, c) for c in classes]
     header = format_html_join(
         "",
         '<th scope="col" title="{}">{}</th>',
@@ -212,6 +217,51 @@ def confusion_matrix_html(metrics: dict) -> str:
         "predicted, numbered as the rows; an empty cell is none.</p>",
         header,
         mark_safe("".join(rows)),  # each row was built with format_html
+    )
+
+
+def precision_curve_html(metrics: dict, names: dict[str, str]) -> str:
+    """A category picker, the canvas of the precision/coverage curve and its
+    data (static/js/model_version.js draws it), or why there is none."""
+    per_class = metrics.get("thresholds", {}).get("per_class", {})
+    curves = {}
+    for slug, entry in per_class.items():
+        if not isinstance(entry, dict) or not entry.get("curve"):
+            continue
+        predicted = entry.get("predicted") or 0
+        chosen = None
+        if entry.get("reached") and predicted:
+            chosen = {
+                "threshold": entry["threshold"],
+                "coverage": entry["auto_accepted"] / predicted,
+                "precision": entry["precision"],
+            }
+        curves[slug] = {
+            "name": names.get(slug, slug),
+            "curve": entry["curve"],
+            "chosen": chosen,
+        }
+    if not curves:
+        return (
+            "Not stored for this version: versions trained before the curve "
+            "was recorded, and the ImageNet default, have none."
+        )
+    options = format_html_join(
+        "",
+        '<option value="{}">{}</option>',
+        ((s, c["name"]) for s, c in curves.items()),
+    )
+    return format_html(
+        '<label for="curve-category">Category</label> '
+        '<select id="curve-category">{}</select>'
+        '<div class="vitrine-curve"><canvas id="precision-coverage" '
+        'aria-label="Precision against coverage"></canvas></div>{}'
+        '<p class="help">Each point: a threshold, the share of the category\'s '
+        "validation predictions at or above it (coverage) and how many of those "
+        "are right; the diamond is the threshold calibration chose for the "
+        "target precision.</p>",
+        options,
+        json_script(curves, "curve-data"),
     )
 
 

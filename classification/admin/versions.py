@@ -1,34 +1,46 @@
-"""Model versions and jobs: metrics people can read, roll-out actions, and a
+"""Model versions: evaluation reports people can read, roll-out actions, and a
 form that starts a training job (the metrics' HTML lives in ``presenters``).
 """
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpResponseBase
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from catalog.selectors import category_names
+from classification.admin.activation import activate_view
 from classification.admin.presenters import (
     STYLESHEETS,
     confusion_matrix_html,
     metrics_summary_html,
     per_class_html,
     percent,
-    progress_html,
+    precision_curve_html,
     when,
 )
-from classification.models import Job, ModelVersion
+from classification.admin.thresholds import thresholds_view
+from classification.models import ModelVersion
+from classification.rollout import shadow_comparison, version_review_share
 from classification.services.reclassification import reclassify_job_start
+from classification.services.shadow import (
+    ShadowError,
+    model_version_shadow_start,
+    model_version_shadow_stop,
+)
 from classification.services.training import TrainingError
 from classification.services.training.jobs import training_job_start
 from classification.services.training.params import MODES, SOURCES
 from classification.services.versions import (
     NothingToRollBack,
-    model_version_activate,
     model_version_rollback,
 )
 
@@ -53,6 +65,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "summary",
         "per_class",
         "confusion_matrix",
+        "precision_curve",
+        "roll_out",
+        "wrong_photos",
         "artifact",
         "checksum",
         "classes",
@@ -65,7 +80,19 @@ class ModelVersionAdmin(admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["name", "architecture", "status", "created_by"]}),
-        ("Evaluation", {"fields": ["summary", "per_class", "confusion_matrix"]}),
+        (
+            "Evaluation",
+            {
+                "fields": [
+                    "summary",
+                    "per_class",
+                    "confusion_matrix",
+                    "precision_curve",
+                    "wrong_photos",
+                ]
+            },
+        ),
+        ("Shadow results and activation", {"fields": ["roll_out"]}),
         (
             "Artifact",
             {"fields": ["artifact", "checksum", "classes", "preprocessing"]},
@@ -80,17 +107,54 @@ class ModelVersionAdmin(admin.ModelAdmin):
     ]
     actions = [
         "activate_selected",
+        "shadow_start",
+        "shadow_stop",
         "roll_back",
+        "propose_thresholds",
         "reclassify_unseen",
         "reclassify_all",
     ]
     change_list_template = "admin/classification/modelversion/change_list.html"
+    # Actions about the whole platform, not the rows: they run with no row ticked.
+    selection_free_actions = frozenset(
+        {"roll_back", "propose_thresholds", "reclassify_unseen", "reclassify_all"}
+    )
+
+    def changelist_view(self, request, extra_context=None):
+        action = request.POST.get("action") if request.method == "POST" else None
+        if action in self.selection_free_actions and not request.POST.getlist(
+            helpers.ACTION_CHECKBOX_NAME
+        ):
+            actions = self.get_actions(request)
+            if action in actions:
+                func = actions[action].func
+                response = func(self, request, self.get_queryset(request))
+                if isinstance(response, HttpResponseBase):
+                    return response
+                return redirect(request.get_full_path())
+        return super().changelist_view(request, extra_context)
 
     class Media:
         css = STYLESHEETS
 
     def has_add_permission(self, request):
         return False  # versions come from training, not from a form
+
+    def has_delete_permission(self, request, obj=None):
+        # A version is evidence (predictions point at it): never deleted here.
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # An evaluation report, not a form: nothing on it is edited.
+        extra_context = {
+            "title": "Model version: evaluation report",
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="Accuracy")
     def accuracy(self, obj):
@@ -108,7 +172,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Summary")
     def summary(self, obj):
-        return metrics_summary_html(obj.metrics or {})
+        return metrics_summary_html(
+            obj.metrics or {}, review_share=version_review_share(obj)
+        )
 
     @admin.display(description="Per category")
     def per_class(self, obj):
@@ -116,19 +182,78 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Confusion matrix")
     def confusion_matrix(self, obj):
-        return confusion_matrix_html(obj.metrics or {})
+        return confusion_matrix_html(obj.metrics or {}, names=category_names())
 
-    @admin.action(description="Activate the selected version", permissions=["change"])
+    @admin.display(description="Precision and coverage")
+    def precision_curve(self, obj):
+        return precision_curve_html(obj.metrics or {}, category_names())
+
+    @admin.display(description="Against the active version")
+    def roll_out(self, obj):
+        comparison = shadow_comparison(version=obj)
+        shadow = render_to_string(
+            "admin/classification/modelversion/_shadow.html",
+            {"shadow": comparison if comparison["photos"] else None},
+        )
+        if obj.status == ModelVersion.Status.ACTIVE:
+            return mark_safe(shadow)  # rendered by the template engine
+        url = reverse("admin:classification_modelversion_activate", args=[obj.pk])
+        return format_html(
+            '{}<p><a class="button" href="{}">Compare with the active version '
+            "and activate…</a></p>",
+            mark_safe(shadow),  # rendered by the template engine
+            url,
+        )
+
+    @admin.display(description="Test photos it got wrong")
+    def wrong_photos(self, obj):
+        return (
+            "Not shown: a version stores its evaluation's figures, not which "
+            "test photos it classified (the split is described under Training). "
+            "The confusion matrix above counts its mistakes; the shadow results "
+            "show real photos."
+        )
+
+    @admin.action(
+        description="Activate the selected version (after a comparison)",
+        permissions=["change"],
+    )
     def activate_selected(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(
                 request, "Select exactly one version to activate.", messages.WARNING
             )
+            return None
+        return redirect("admin:classification_modelversion_activate", queryset.get().pk)
+
+    @admin.action(
+        description="Run the selected version in shadow on new uploads",
+        permissions=["change"],
+    )
+    def shadow_start(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request,
+                "Select exactly one version to run in shadow.",
+                messages.WARNING,
+            )
             return
-        version = model_version_activate(version=queryset.get())
+        try:
+            version = model_version_shadow_start(version=queryset.get())
+        except ShadowError as error:
+            self.message_user(request, str(error), messages.WARNING)
+            return
         self.message_user(
-            request, f"{version.name} is active; workers switch on their next task."
+            request,
+            f"{version.name} runs in shadow: it predicts new uploads beside the "
+            "active version and acts on nothing.",
         )
+
+    @admin.action(description="Stop the shadow run", permissions=["change"])
+    def shadow_stop(self, request, queryset):
+        for version in queryset.filter(status=ModelVersion.Status.SHADOW):
+            model_version_shadow_stop(version=version)
+            self.message_user(request, f"{version.name} no longer runs in shadow.")
 
     @admin.action(
         description="Roll back to the previously active version (selection ignored)",
@@ -141,6 +266,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
             self.message_user(request, str(error), messages.WARNING)
             return
         self.message_user(request, f"Rolled back: {version.name} is active.")
+
+    @admin.action(
+        description="Propose auto-accept thresholds from reviews and audits "
+        "(selection ignored)",
+        permissions=["change"],
+    )
+    def propose_thresholds(self, request, queryset):
+        return redirect("admin:classification_modelversion_thresholds")
 
     def _reclassify(self, request, *, only_unseen: bool):
         with transaction.atomic():
@@ -173,6 +306,20 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 "train/",
                 self.admin_site.admin_view(self.train_view),
                 name="classification_modelversion_train",
+            ),
+            path(
+                "<path:object_id>/activate/",
+                self.admin_site.admin_view(
+                    lambda request, object_id: activate_view(self, request, object_id)
+                ),
+                name="classification_modelversion_activate",
+            ),
+            path(
+                "thresholds/",
+                self.admin_site.admin_view(
+                    lambda request: thresholds_view(self, request)
+                ),
+                name="classification_modelversion_thresholds",
             ),
             *super().get_urls(),
         ]
@@ -244,43 +391,3 @@ class TrainingForm(forms.Form):
             for key, value in self.cleaned_data.items()
             if value not in (None, "")
         }
-
-
-@admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
-    list_display = [
-        "pk",
-        "kind",
-        "status",
-        "progress_bar",
-        "message",
-        "model_version",
-        "created_by",
-        "created_at",
-    ]
-    list_filter = ["kind", "status"]
-    list_select_related = ["model_version", "created_by"]
-    readonly_fields = [
-        "kind",
-        "status",
-        "progress_bar",
-        "message",
-        "params",
-        "result",
-        "model_version",
-        "created_by",
-        "created_at",
-        "started_at",
-        "finished_at",
-    ]
-    exclude = ["progress"]
-
-    class Media:
-        css = STYLESHEETS
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.display(description="Progress", ordering="progress")
-    def progress_bar(self, obj):
-        return progress_html(obj.progress)

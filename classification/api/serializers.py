@@ -288,6 +288,45 @@ class ModelVersionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ActivateInputSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(
+        default=False, help_text="Activate even when the comparison warns."
+    )
+
+
+class ActivationComparisonSerializer(serializers.Serializer):
+    version = serializers.DictField()
+    active = serializers.DictField(allow_null=True)
+    metrics = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="[{name, key, candidate, active}]: test (else validation) "
+        "figures side by side.",
+    )
+    cannot_predict = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="[{category, name, products}]: categories products use that "
+        "this version has no class for.",
+    )
+    thresholds = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="[{category, name, threshold, source}]: the auto-accept "
+        'threshold each category would have ("calibrated" or "current").',
+    )
+    review_share = serializers.FloatField(
+        allow_null=True,
+        help_text="Share of its evaluation photos that go to review at those "
+        "thresholds.",
+    )
+    shadow = serializers.DictField(
+        allow_null=True,
+        help_text="Its shadow results: photos, agreement, flips per category, "
+        "auto_accept_share beside active_auto_accept_share, reviewed, precision "
+        "beside active_precision.",
+    )
+    warnings = serializers.ListField(child=serializers.CharField())
+    notes = serializers.ListField(child=serializers.CharField())
+
+
 class JobSerializer(serializers.ModelSerializer):
     model_version = ModelVersionRefSerializer(read_only=True, allow_null=True)
     created_by = read_only_slug("username")
@@ -339,6 +378,28 @@ class ReviewBacklogSerializer(serializers.Serializer):
     oldest_waiting_since = serializers.DateTimeField(allow_null=True)
 
 
+class AuditEstimateFields(serializers.Serializer):
+    audited = serializers.IntegerField(help_text="Audit samples a reviewer decided.")
+    correct = serializers.IntegerField(help_text="Of those, accepted as they were.")
+    precision = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField(
+        allow_null=True, help_text="Lower bound of the 95 % Wilson interval."
+    )
+    high = serializers.FloatField(
+        allow_null=True, help_text="Upper bound of the 95 % Wilson interval."
+    )
+
+
+class AuditCategorySerializer(AuditEstimateFields):
+    category_id = serializers.IntegerField()
+    category_slug = serializers.CharField()
+    category_name = serializers.CharField()
+
+
+class AuditPrecisionSerializer(AuditEstimateFields):
+    per_category = AuditCategorySerializer(many=True)
+
+
 class VersionStatsSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -350,8 +411,15 @@ class VersionStatsSerializer(serializers.Serializer):
     waiting_for_review = serializers.IntegerField()
     live_precision = serializers.FloatField(
         allow_null=True,
-        help_text="Of the predictions a reviewer decided, the share accepted as "
-        "they were; null before any decision.",
+        help_text="Of the doubtful predictions (sent to review) a reviewer "
+        "decided, the share accepted as they were; null before any decision. "
+        "Audit samples are not counted here.",
+    )
+    audit_precision = AuditPrecisionSerializer(
+        allow_null=True,
+        help_text="Precision of the automatic decisions, estimated from the "
+        "audit samples of auto-accepted predictions alone, with its 95 % Wilson "
+        "interval, overall and per category; null before any audit decision.",
     )
 
 

@@ -3,13 +3,14 @@ config/api_urls."""
 
 from django.urls import path
 
-from classification.api import views
+from classification.api import thresholds, views
 
 routes = [
     ("predictions", views.PredictionViewSet, "prediction"),
     ("reviews", views.DecisionViewSet, "review"),
     ("models", views.ModelVersionViewSet, "model-version"),
     ("jobs", views.JobViewSet, "job"),
+    ("thresholds", thresholds.ThresholdViewSet, "threshold"),
 ]
 
 urlpatterns = [

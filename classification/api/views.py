@@ -20,6 +20,8 @@ from classification.api.filters import (
     PredictionFilter,
 )
 from classification.api.serializers import (
+    ActivateInputSerializer,
+    ActivationComparisonSerializer,
     BulkPreviewSerializer,
     BulkReviewInputSerializer,
     BulkReviewResultSerializer,
@@ -37,9 +39,11 @@ from classification.api.serializers import (
     UndoResultSerializer,
 )
 from classification.models import Prediction, Review
+from classification.rollout import activation_comparison
 from classification.services import predictions as prediction_services
 from classification.services import reclassification as reclassification_services
 from classification.services import reviews as review_services
+from classification.services import shadow as shadow_services
 from classification.services import versions as version_services
 from classification.services.training import jobs as training_jobs
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent, validated
@@ -338,6 +342,8 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
             "retrieve",
             "train",
             "activate",
+            "comparison",
+            "shadow",
             "rollback",
             "reclassify",
         )
@@ -370,14 +376,59 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         operation_id="models_activate",
-        request=None,
+        request=ActivateInputSerializer,
         responses=ModelVersionSerializer,
         description="Make this version the active one; workers switch on their "
-        "next task.",
+        "next task. When its comparison with the active version warns (see "
+        "`comparison/`: a category products use that it cannot predict, a lower "
+        "accuracy, little agreement in shadow), answer 409 "
+        "`confirmation_required` with the comparison in `details` unless the "
+        'body says `{"confirm": true}`.',
     )
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
-        version = version_services.model_version_activate(version=self.get_object())
+        data = validated(ActivateInputSerializer, request)
+        version = version_services.model_version_activate_confirmed(
+            version=self.get_object(), confirm=data["confirm"], user=request.user
+        )
+        return Response(ModelVersionSerializer(version).data)
+
+    @extend_schema(
+        operation_id="models_comparison",
+        responses=ActivationComparisonSerializer,
+        description="What activating this version would change, beside the "
+        "active version: test metrics side by side, categories in use it cannot "
+        "predict, the thresholds it would use and the share of photos that "
+        "would go to review, its shadow results, and warnings.",
+    )
+    @action(detail=True, methods=["get"])
+    def comparison(self, request, pk=None):
+        comparison = activation_comparison(version=self.get_object())
+        return Response(ActivationComparisonSerializer(comparison).data)
+
+    @extend_schema(
+        operation_id="models_shadow_start",
+        methods=["POST"],
+        request=None,
+        responses=ModelVersionSerializer,
+        description="Run this version in shadow on new uploads (a second "
+        "prediction per photo that never acts; another shadow version stops). "
+        "409 for the active version.",
+    )
+    @extend_schema(
+        operation_id="models_shadow_stop",
+        methods=["DELETE"],
+        request=None,
+        responses=ModelVersionSerializer,
+        description="Stop this version's shadow run; its shadow predictions stay.",
+    )
+    @action(detail=True, methods=["post", "delete"])
+    def shadow(self, request, pk=None):
+        version = self.get_object()
+        if request.method == "DELETE":
+            version = shadow_services.model_version_shadow_stop(version=version)
+        else:
+            version = shadow_services.model_version_shadow_start(version=version)
         return Response(ModelVersionSerializer(version).data)
 
     @extend_schema(

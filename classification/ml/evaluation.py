@@ -130,6 +130,31 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+CURVE_POINTS = 25
+
+
+def _precision_coverage_curve(
+    conf: np.ndarray, precision_at: np.ndarray, last_of_tie: np.ndarray
+) -> list[dict]:
+    """Up to CURVE_POINTS points of (threshold, coverage, precision), highest
+    threshold first: at each cut between distinct confidences, the share of the
+    class's predictions at or above it and how many of those are right."""
+    n = len(conf)
+    if n == 0:
+        return []
+    cuts = np.flatnonzero(last_of_tie)
+    if len(cuts) > CURVE_POINTS:
+        cuts = cuts[np.linspace(0, len(cuts) - 1, CURVE_POINTS).round().astype(int)]
+    return [
+        {
+            "threshold": round(float(conf[k]), 4),
+            "coverage": round((k + 1) / n, 4),
+            "precision": round(float(precision_at[k]), 4),
+        }
+        for k in cuts
+    ]
+
+
 def thresholds_for_precision(
     probs: np.ndarray,
     y_true: np.ndarray,
@@ -149,8 +174,9 @@ def thresholds_for_precision(
 
     Return ``{"target_precision", "review_share", "auto_accept_precision",
     "per_class": {slug: {threshold, precision, auto_accepted, predicted,
-    reached}}}``, where ``review_share`` is the share of validation images whose
-    top prediction falls below its class's threshold.
+    reached, curve}}}``, where ``review_share`` is the share of validation images
+    whose top prediction falls below its class's threshold and ``curve`` the
+    class's precision/coverage points (``_precision_coverage_curve``).
     """
     probs = np.asarray(probs, dtype=np.float64)
     y_true = np.asarray(y_true, dtype=np.int64)
@@ -195,6 +221,7 @@ def thresholds_for_precision(
                 "reached": False,
             }
         entry["predicted"] = int(mask.sum())
+        entry["curve"] = _precision_coverage_curve(conf, precision_at, last_of_tie)
         per_class[name] = entry
     n = len(y_true)
     auto_right = int((accepted & (y_pred == y_true)).sum())

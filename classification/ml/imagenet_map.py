@@ -38,10 +38,14 @@ TAXONOMY_IMAGENET_CLASSES: dict[str, tuple[int, ...]] = {
         452,  # bonnet (hat)
         457,  # bow tie
         459,  # brassiere
+        461,  # breastplate (costume and armour-look tops)
         464,  # buckle (belt)
+        465,  # bulletproof vest (the top class of vests and tank tops)
         474,  # cardigan
+        490,  # chain mail (knitted and metallic-look tops)
         501,  # cloak
         515,  # cowboy hat
+        524,  # cuirass (as the breastplate)
         552,  # feather boa
         568,  # fur coat
         578,  # gown
@@ -53,6 +57,7 @@ TAXONOMY_IMAGENET_CLASSES: dict[str, tuple[int, ...]] = {
         617,  # lab coat
         638,  # maillot (leotard)
         639,  # maillot (swimsuit)
+        652,  # military uniform (jackets and uniforms)
         655,  # miniskirt
         658,  # mitten
         667,  # mortarboard
@@ -68,7 +73,10 @@ TAXONOMY_IMAGENET_CLASSES: dict[str, tuple[int, ...]] = {
         841,  # sweatshirt
         842,  # swimming trunks
         869,  # trench coat
+        885,  # velvet (velvet garments)
+        887,  # vestment (robes, long coats)
         906,  # Windsor tie
+        911,  # wool (knitwear and yarn)
     ),
     "footwear": (
         502,  # clog
@@ -331,7 +339,6 @@ TAXONOMY_IMAGENET_CLASSES: dict[str, tuple[int, ...]] = {
         798,  # slide rule
         855,  # thimble
         878,  # typewriter keyboard
-        911,  # wool (yarn)
         917,  # comic book
         918,  # crossword puzzle
         921,  # book jacket

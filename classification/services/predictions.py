@@ -60,7 +60,7 @@ def image_classify(*, image_id: int) -> ClassifyOutcome:
             logger.info("image %s is gone; nothing to classify", image_id)
             return ClassifyOutcome(None, False)
         done = Prediction.objects.filter(image=image, model_version=version).first()
-        if done and done.status != Prediction.Status.FAILED:
+        if done and done.status not in Prediction.NOT_DONE:
             return ClassifyOutcome(done, False)
         image_set_status(image=image, status=ImageStatus.PROCESSING)
 
@@ -135,7 +135,7 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
         .get(pk=image_id)
     )
     done = Prediction.objects.filter(image=image, model_version=version).first()
-    if done and done.status != Prediction.Status.FAILED:
+    if done and done.status not in Prediction.NOT_DONE:
         return ClassifyOutcome(done, False)
     categories = Category.objects.in_bulk(
         [label for label, _ in result.top_k], field_name="slug"
@@ -148,7 +148,7 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
     category = categories.get(best_slug)
     second = result.top_k[1][1] if len(result.top_k) > 1 else 0.0
     Prediction.objects.filter(image=image, is_current=True).update(is_current=False)
-    if done:  # a failed attempt with this version: replace it
+    if done:  # a failed attempt or a shadow prediction: replace it
         done.delete()
     prediction = Prediction.objects.create(
         image=image,
@@ -188,7 +188,7 @@ def prediction_record_failure(*, image_id: int, reason: str) -> Prediction | Non
     if image is None:
         return None
     done = Prediction.objects.filter(image=image, model_version=version).first()
-    if done and done.status != Prediction.Status.FAILED:
+    if done and done.status not in Prediction.NOT_DONE:
         return done
     Prediction.objects.filter(image=image, is_current=True).update(is_current=False)
     prediction, _ = Prediction.objects.update_or_create(

@@ -19,8 +19,11 @@ reason, or lets the product's category stand:
 - against a category the merchant chose: "disagreement";
 - against the product's category otherwise, or (with no category) against
   another photo's vote: "outlier", not like the product's other photos;
-- below its category's threshold, or with no known category: "low_confidence";
-- else it is accepted automatically.
+- below its category's threshold (a threshold of 1.0 accepts nothing), or with
+  no known category: "low_confidence";
+- else it is accepted automatically, unless the audit draw picks it
+  (``services/audit.py``): then it acts as accepted (it votes as any other
+  photo) and waits for review as an "audit" sample, whatever comes later.
 
 products_decide does this for many products in a fixed number of queries, and
 products_state / products_state_restore read and put back what a decision changes
@@ -38,6 +41,7 @@ from django.utils import timezone
 
 from catalog.models import CategorySource, ImageStatus, Product, ProductImage
 from classification.models import Prediction, Review, ReviewReason
+from classification.services.audit import prediction_drawn_for_audit
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +112,9 @@ def products_decide(
             "review_reason",
             "confidence",
             "category__auto_accept_threshold",
+            "category__slug",
+            "model_version_id",
+            "audit",
             "image__product",
             "image__status",
         )
@@ -141,6 +148,12 @@ def products_decide(
             if prediction.status not in UNDECIDED:
                 continue
             status, reason = _assess(prediction, product, votes)
+            if status == Prediction.Status.AUTO_ACCEPTED and _drawn_for_audit(
+                prediction
+            ):
+                # It acts as an automatic decision and waits for its check.
+                prediction.audit = True
+                status, reason = Prediction.Status.NEEDS_REVIEW, ReviewReason.AUDIT
             if (status, reason) != (prediction.status, prediction.review_reason):
                 prediction.status, prediction.review_reason = status, reason
                 moved.append(prediction)
@@ -160,7 +173,7 @@ def products_decide(
             ["category", "category_source", "updated_at"],
         )
     if moved:
-        Prediction.objects.bulk_update(moved, ["status", "review_reason"])
+        Prediction.objects.bulk_update(moved, ["status", "review_reason", "audit"])
         for status, image_status in (
             (Prediction.Status.AUTO_ACCEPTED, ImageStatus.CLASSIFIED),
             (Prediction.Status.NEEDS_REVIEW, ImageStatus.NEEDS_REVIEW),
@@ -209,8 +222,23 @@ def _vote(prediction: Prediction, labels: dict[int, int]) -> Vote | None:
     return Vote(
         prediction.category_id,
         prediction.confidence,
-        sure=prediction.confidence >= prediction.category.auto_accept_threshold,
+        sure=_sure(prediction),
         by_reviewer=False,
+    )
+
+
+def _sure(prediction: Prediction) -> bool:
+    # A threshold of 1.0 sends everything to review: a saturated softmax
+    # reaches 1.0, which is not "never", as the evaluation that chose it counted.
+    threshold = prediction.category.auto_accept_threshold
+    return threshold < 1.0 and prediction.confidence >= threshold
+
+
+def _drawn_for_audit(prediction: Prediction) -> bool:
+    return prediction_drawn_for_audit(
+        image_id=prediction.image_id,
+        model_version_id=prediction.model_version_id,
+        category_slug=prediction.category.slug,
     )
 
 
@@ -218,6 +246,9 @@ def _assess(
     prediction: Prediction, product: Product, votes: list[Vote]
 ) -> tuple[str, str]:
     waits = Prediction.Status.NEEDS_REVIEW
+    if prediction.audit:
+        # An audit sample waits for its check whatever the product's category.
+        return waits, ReviewReason.AUDIT
     category_id = prediction.category_id
     if product.category_id is not None and category_id != product.category_id:
         if product.category_source == CategorySource.MERCHANT:
@@ -228,7 +259,7 @@ def _assess(
     if (
         prediction.category is None
         or prediction.confidence is None
-        or prediction.confidence < prediction.category.auto_accept_threshold
+        or not _sure(prediction)
     ):
         return waits, ReviewReason.LOW_CONFIDENCE
     return Prediction.Status.AUTO_ACCEPTED, ""

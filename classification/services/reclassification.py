@@ -28,7 +28,7 @@ def _reclassify_queryset(*, version: ModelVersion, only_unseen: bool):
     images = ProductImage.objects.all()
     if only_unseen:
         seen = Prediction.objects.filter(model_version=version).exclude(
-            status=Prediction.Status.FAILED
+            status__in=Prediction.NOT_DONE
         )
         images = images.exclude(pk__in=seen.values("image_id"))
     return images.order_by("pk")
@@ -109,7 +109,7 @@ def reclassify_batch_run(*, job_id: int, after_id: int) -> int | None:
         )
         mine = (
             Prediction.objects.filter(image_id=image_id, model_version=version)
-            .exclude(status=Prediction.Status.FAILED)
+            .exclude(status__in=Prediction.NOT_DONE)
             .values_list("pk", "category_id")
             .first()
         )

@@ -17,7 +17,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.models import Category
+from catalog.services import category_thresholds_set
 from classification.models import ModelVersion
+from classification.rollout import activation_comparison
 from config.errors import Conflict
 
 logger = logging.getLogger(__name__)
@@ -27,6 +29,28 @@ DEFAULT_VERSION_NAME = "imagenet-taxonomy-v1"
 
 class NothingToRollBack(Conflict):
     """No version other than the active one was ever active."""
+
+
+class ActivationNeedsConfirm(Conflict):
+    """Activating the version would change things a person should see first."""
+
+    code = "confirmation_required"
+
+
+def model_version_activate_confirmed(
+    *, version: ModelVersion, confirm: bool, user=None
+) -> ModelVersion:
+    """Activate ``version``, unless its comparison with the active version
+    warns and ``confirm`` is false: then raise ActivationNeedsConfirm with the
+    comparison (``classification.rollout.activation_comparison``) as details."""
+    if not confirm:
+        comparison = activation_comparison(version=version)
+        if comparison["warnings"]:
+            raise ActivationNeedsConfirm(
+                " ".join(comparison["warnings"]) + " Confirm to activate anyway.",
+                details={"comparison": comparison},
+            )
+    return model_version_activate(version=version, user=user)
 
 
 def model_version_register(
@@ -59,7 +83,7 @@ def model_version_register(
 
 
 @transaction.atomic
-def model_version_activate(*, version: ModelVersion) -> ModelVersion:
+def model_version_activate(*, version: ModelVersion, user=None) -> ModelVersion:
     """Make ``version`` the only active one; workers switch on their next task.
 
     Calibrated thresholds travel with the version (see _thresholds_apply).
@@ -83,7 +107,9 @@ def model_version_activate(*, version: ModelVersion) -> ModelVersion:
     version.status = ModelVersion.Status.ACTIVE
     version.activated_at = timezone.now()
     version.save(update_fields=["status", "activated_at"])
-    _thresholds_apply(version=version, outgoing=outgoing[0] if outgoing else None)
+    _thresholds_apply(
+        version=version, outgoing=outgoing[0] if outgoing else None, user=user
+    )
     return version
 
 
@@ -96,7 +122,9 @@ def _calibrated_thresholds(version: ModelVersion | None) -> dict[str, float]:
     }
 
 
-def _thresholds_apply(*, version: ModelVersion, outgoing: ModelVersion | None) -> None:
+def _thresholds_apply(
+    *, version: ModelVersion, outgoing: ModelVersion | None, user=None
+) -> None:
     """Set the categories' auto-accept thresholds for the newly active version.
 
     ``Category.auto_accept_threshold`` is the live value predictions are judged
@@ -136,11 +164,14 @@ def _thresholds_apply(*, version: ModelVersion, outgoing: ModelVersion | None) -
         }
     else:
         targets = handed_over
-    changed = []
-    for category in Category.objects.filter(slug__in=targets):
-        category.auto_accept_threshold = targets[category.slug]
-        changed.append(category)
-    Category.objects.bulk_update(changed, ["auto_accept_threshold"])
+    changed = category_thresholds_set(
+        thresholds={
+            category: targets[category.slug]
+            for category in Category.objects.filter(slug__in=targets)
+        },
+        user=user,
+        reason=f"activated model version {version.name}",
+    )
     if changed:
         logger.info(
             "%s: auto-accept thresholds set for %s categories", version, len(changed)
@@ -168,7 +199,7 @@ def model_version_rollback(*, user=None) -> ModelVersion:
             raise NothingToRollBack(
                 "No earlier version was active; nothing to roll back to."
             )
-        version = model_version_activate(version=previous)
+        version = model_version_activate(version=previous, user=user)
     logger.info(
         "rolled back from %s to %s (by %s)", current, version, user or "a command"
     )

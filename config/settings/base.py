@@ -198,6 +198,16 @@ VITRINE_TRAINING_DATA_ROOT = env.str(
 VITRINE_APPLY_CALIBRATED_THRESHOLDS = env.bool(
     "VITRINE_APPLY_CALIBRATED_THRESHOLDS", default=True
 )
+# The share of auto-accepted predictions sent to the review queue as audit
+# samples, which measure the precision of automatic decisions; a category may
+# have its own ("apparel=0.1,footwear=0.05").
+VITRINE_AUDIT_RATE = env.float("VITRINE_AUDIT_RATE", default=0.03)
+VITRINE_AUDIT_RATE_PER_CATEGORY = env.dict(
+    "VITRINE_AUDIT_RATE_PER_CATEGORY", cast={"value": float}, default={}
+)
+# Threshold proposals: a forecast resting on fewer reviewed or audited
+# decisions than this says "not enough evidence".
+VITRINE_THRESHOLD_MIN_EVIDENCE = env.int("VITRINE_THRESHOLD_MIN_EVIDENCE", default=30)
 
 # --- Dashboard: Chart.js, pinned. The integrity is the SHA-384 of the pinned
 # version's dist/chart.umd.min.js (the file the CDN serves). A URL without a
@@ -264,6 +274,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "classification.tasks.classify_image": {"queue": "inference"},
+    "classification.tasks.shadow_classify_image": {"queue": "inference"},
     "classification.tasks.reclassify_batch": {"queue": "inference"},
     "classification.tasks.*train*": {"queue": "training"},
 }

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
+from classification.selectors import wilson_interval
 from dashboard.selectors import health, quality, review, volume
 from dashboard.selectors.period import Period, midnight
 from dashboard.selectors.scope import Scope, ratio, rounded
@@ -38,11 +39,19 @@ def numbers(scope: Scope) -> dict:
     decisions = scope.decisions_by_version
     accepted = sum(row["accepted"] for row in decisions)
     corrected = sum(row["corrected"] for row in decisions)
+    interval = wilson_interval(totals["audited_right"], totals["audited"])
     return {
         "images_today": scope.images().filter(created_at__gte=today).count(),
         "backlog": scope.backlog_now,
         "auto_accept_rate": ratio(totals["auto"], totals["classified"]),
+        # Of the doubtful predictions reviewers decided, the share accepted.
         "live_precision": ratio(accepted, accepted + corrected),
+        # Of the automatic decisions, estimated from the audit samples alone.
+        "audit_precision": ratio(totals["audited_right"], totals["audited"]),
+        "audit_interval": [rounded(bound, 4) for bound in interval]
+        if interval
+        else None,
+        "audited": totals["audited"],
         "p95_latency_ms": rounded(totals["p95"]),
     }
 

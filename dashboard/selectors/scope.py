@@ -19,6 +19,7 @@ from django.utils import timezone
 from catalog.selectors import category_labels, image_queryset
 from classification.selectors import (
     PREDICTION_ACCEPTED,
+    PREDICTION_AUDITED,
     PREDICTION_AUTO_ACCEPTED,
     PREDICTION_CLASSIFIED,
     PREDICTION_CORRECTED,
@@ -121,6 +122,8 @@ class Scope:
         return self.predictions(in_period=True).aggregate(
             classified=Count(ROW, filter=PREDICTION_CLASSIFIED),
             auto=Count(ROW, filter=PREDICTION_AUTO_ACCEPTED),
+            audited=Count(ROW, filter=PREDICTION_AUDITED & PREDICTION_CLASSIFIED),
+            audited_right=Count(ROW, filter=PREDICTION_AUDITED & PREDICTION_ACCEPTED),
             p95=PercentileCont(
                 "latency_ms", fraction=0.95, filter=PREDICTION_CLASSIFIED
             ),
@@ -130,8 +133,9 @@ class Scope:
     def decisions_by_version(self) -> list[dict]:
         return list(
             self.predictions(in_period=True)
-            # Judging a failure says nothing about the model's precision.
-            .filter(PREDICTION_CLASSIFIED, PREDICTION_DECIDED)
+            # Judging a failure says nothing about the model's precision; an
+            # audit sample measures the automatic decisions, not these.
+            .filter(PREDICTION_CLASSIFIED, PREDICTION_DECIDED, audit=False)
             .values("model_version__name", "model_version__created_at")
             .annotate(
                 accepted=Count(ROW, filter=PREDICTION_ACCEPTED),

@@ -415,8 +415,13 @@ function showNumbers(numbers) {
     backlog: (v) => number.format(v),
     auto_accept_rate: percent,
     live_precision: percent,
+    audit_precision: percent,
     p95_latency_ms: milliseconds,
   };
+  const interval = numbers.audit_interval;
+  document.querySelector('[data-number="audit_interval"]').textContent = interval
+    ? `95 % interval ${percent(interval[0])}–${percent(interval[1])}, ${number.format(numbers.audited)} audits`
+    : "no audit decided yet";
   for (const [key, format] of Object.entries(formats)) {
     document.querySelector(`[data-number="${key}"]`).textContent = format(numbers[key]);
   }

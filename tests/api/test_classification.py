@@ -341,3 +341,33 @@ def test_stats_count_the_merchants_data_and_live_precision(
     everyone = staff_api.get("/api/v1/stats/").json()
     assert everyone["products"] == 5
     assert everyone["review_backlog"]["needs_review"] == 2
+
+
+def test_stats_name_live_and_audit_precision_apart(
+    merchant_api, reviewer_api, merchant
+):
+    version = queue_data.model_version()
+    audited = [
+        queue_data.prediction(
+            merchant=merchant, version=version, top=[("apparel", 0.9)]
+        )
+        for _ in range(3)
+    ]
+    Prediction.objects.filter(pk__in=[p.pk for p in audited]).update(audit=True)
+    doubtful = queue_data.prediction(merchant=merchant, version=version)
+    for prediction in [*audited[:2], doubtful]:
+        reviewer_api.post(
+            f"/api/v1/predictions/{prediction.pk}/review/", {"decision": "accepted"}
+        )
+    reviewer_api.post(
+        f"/api/v1/predictions/{audited[2].pk}/review/",
+        {"decision": "corrected", "category": "footwear"},
+    )
+    (stats,) = merchant_api.get("/api/v1/stats/").json()["model_versions"]
+    assert (stats["reviewed"], stats["live_precision"]) == (1, 1.0)
+    audit = stats["audit_precision"]
+    assert (audit["audited"], audit["correct"]) == (3, 2)
+    assert audit["precision"] == pytest.approx(2 / 3)
+    assert 0 < audit["low"] < 2 / 3 < audit["high"] < 1
+    (apparel,) = audit["per_category"]
+    assert (apparel["category_slug"], apparel["audited"]) == ("apparel", 3)

@@ -102,3 +102,48 @@ def test_a_null_seed_or_epochs_in_a_training_request_means_the_default(staff_api
     params = Job.objects.get().params
     assert params["seed"] == 0
     assert "epochs" not in params
+
+
+def test_activating_a_version_that_cannot_predict_a_category_in_use_asks_to_confirm(
+    staff_api, db
+):
+    from catalog.models import Category
+    from classification.models import ModelVersion
+    from tests.catalog.factories import ProductFactory
+
+    active = queue_data.model_version()
+    ModelVersion.objects.filter(pk=active.pk).update(status="active")
+    narrow = queue_data.model_version()
+    ModelVersion.objects.filter(pk=narrow.pk).update(classes=["footwear"])
+    ProductFactory(category=Category.objects.get(slug="apparel"))
+    comparison = staff_api.get(f"/api/v1/models/{narrow.pk}/comparison/").json()
+    assert comparison["cannot_predict"][0]["category"] == "apparel"
+    assert comparison["active"]["id"] == active.pk
+    body = assert_error(
+        staff_api.post(f"/api/v1/models/{narrow.pk}/activate/"),
+        409,
+        "confirmation_required",
+    )
+    assert "cannot predict 1 categories" in body["message"]
+    assert body["details"]["comparison"]["cannot_predict"]
+    narrow.refresh_from_db()
+    assert narrow.status == "ready"
+    response = staff_api.post(
+        f"/api/v1/models/{narrow.pk}/activate/", {"confirm": True}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "active"
+
+
+def test_a_version_runs_in_shadow_and_stops(staff_api, db):
+    from classification.models import ModelVersion
+
+    active, candidate = queue_data.model_version(), queue_data.model_version()
+    ModelVersion.objects.filter(pk=active.pk).update(status="active")
+    assert staff_api.post(f"/api/v1/models/{candidate.pk}/shadow/").json()[
+        "status"
+    ] == ("shadow")
+    assert_error(staff_api.post(f"/api/v1/models/{active.pk}/shadow/"), 409)
+    assert staff_api.delete(f"/api/v1/models/{candidate.pk}/shadow/").json()[
+        "status"
+    ] == ("ready")

@@ -226,3 +226,19 @@ def test_train_model_from_fashion_mnist_files(tmp_path, db):
 
     result = classifier_for(version).predict([Image.fromarray(images[0], "L")])[0]
     assert result.top_k[0][0] in version.classes
+
+
+def test_activate_model_refuses_a_version_that_cannot_predict_a_category_in_use(
+    shapes_version,
+):
+    from catalog.models import Category
+    from tests.catalog.factories import ProductFactory
+
+    model_version_ensure_default()
+    ProductFactory(category=Category.objects.get(slug="apparel"))
+    with pytest.raises(CommandError, match=r"cannot predict 1 categories.*--confirm"):
+        run("activate_model", shapes_version.name)
+    shapes_version.refresh_from_db()
+    assert shapes_version.status == ModelVersion.Status.READY
+    out, _ = run("activate_model", shapes_version.name, "--confirm")
+    assert "is active" in out

@@ -727,3 +727,15 @@ def test_the_queue_list_searches_product_sku_and_merchant(reviewer_client):
     for query in ("red bo", "rb-9", "northwind"):
         found = reviewer_client.get(LIST_URL, {"q": query}).context["cl"].result_list
         assert [i.pk for i in found] == [boot.pk], query
+
+
+def test_an_audit_item_shows_as_an_audit_sample_and_filters_by_it(reviewer_client):
+    audited = prediction(top=[("apparel", 0.97), ("footwear", 0.01)])
+    Prediction.objects.filter(pk=audited.pk).update(audit=True, review_reason="audit")
+    doubtful = prediction(top=[("apparel", 0.4), ("footwear", 0.3)])
+    html = reviewer_client.get(LIST_URL).content.decode()
+    assert "Audit sample" in html
+    only = reviewer_client.get(LIST_URL + "?reason=audit")
+    assert list(only.context["cl"].result_list) == [audited]
+    rest = reviewer_client.get(LIST_URL + "?reason=low_confidence")
+    assert list(rest.context["cl"].result_list) == [doubtful]

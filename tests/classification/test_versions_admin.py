@@ -41,9 +41,17 @@ def test_the_version_list_links_to_training_and_shows_accuracy(
 def test_admin_actions_activate_and_roll_back(admin_client, shapes_version):
     default = model_version_ensure_default()
     url = reverse("admin:classification_modelversion_changelist")
-    admin_client.post(
+    response = admin_client.post(
         url, {"action": "activate_selected", "_selected_action": [shapes_version.pk]}
     )
+    # The action shows the comparison first; activating is its own click.
+    confirm = reverse(
+        "admin:classification_modelversion_activate", args=[shapes_version.pk]
+    )
+    assert response.url == confirm
+    shapes_version.refresh_from_db()
+    assert shapes_version.status == ModelVersion.Status.READY
+    admin_client.post(confirm)
     shapes_version.refresh_from_db()
     assert shapes_version.status == ModelVersion.Status.ACTIVE
     admin_client.post(
@@ -143,3 +151,64 @@ def test_the_version_list_shows_compact_times(admin_client, shapes_version):
     ).content.decode()
     created = localtime(shapes_version.created_at).strftime("%Y-%m-%d %H:%M")
     assert f'<td class="field-created">{created}</td>' in page
+
+
+def test_roll_back_works_without_selecting_a_row(admin_client, shapes_version):
+    default = model_version_ensure_default()
+    shapes_version.status = ModelVersion.Status.ACTIVE
+    from classification.services.versions import model_version_activate
+
+    model_version_activate(version=shapes_version)
+    response = admin_client.post(
+        reverse("admin:classification_modelversion_changelist"),
+        {"action": "roll_back", "index": "0"},
+        follow=True,
+    )
+    default.refresh_from_db()
+    assert default.status == ModelVersion.Status.ACTIVE
+    assert "Rolled back" in response.content.decode()
+
+
+def test_activation_in_the_admin_shows_the_comparison_and_warns(
+    admin_client, shapes_version
+):
+    from catalog.models import Category, CategorySource
+    from tests.catalog.factories import ProductFactory
+
+    model_version_ensure_default()
+    ProductFactory(
+        category=Category.objects.get(slug="apparel"),
+        category_source=CategorySource.MERCHANT,
+    )
+    page = admin_client.get(
+        reverse("admin:classification_modelversion_activate", args=[shapes_version.pk])
+    ).content.decode()
+    assert "cannot predict 1 categories" in page and "Apparel" in page
+    assert "imagenet-taxonomy-v1 (active)" in page
+    assert "Auto-accept thresholds it would use" in page
+    assert f"Activate {shapes_version.name}" in page
+    shapes_version.refresh_from_db()
+    assert shapes_version.status == ModelVersion.Status.READY
+
+
+def test_a_version_page_is_a_report_without_save_or_delete(
+    admin_client, shapes_version
+):
+    response = admin_client.get(
+        reverse("admin:classification_modelversion_change", args=[shapes_version.pk])
+    )
+    page = response.content.decode()
+    assert 'name="_save"' not in page and 'name="_continue"' not in page
+    assert "deletelink" not in page
+    assert "Test photos it got wrong" in page and "Not shown" in page
+    assert "No shadow results" in page
+    assert "Compare with the active version" in page
+    delete = admin_client.get(
+        reverse("admin:classification_modelversion_delete", args=[shapes_version.pk])
+    )
+    assert delete.status_code == 403
+    # The confusion matrix names the categories.
+    assert "Red Circles" in page
+    # The curve's canvas, its data and its script (no inline script: CSP).
+    assert 'id="precision-coverage"' in page and 'id="curve-data"' in page
+    assert "js/model_version.js" in page

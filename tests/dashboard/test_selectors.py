@@ -40,6 +40,9 @@ def test_headline_numbers(board):
         "backlog": 2,  # P4 and Q2
         "auto_accept_rate": round(2 / 6, 4),  # P0b, P2 of six classifications
         "live_precision": 0.5,  # of the period's P1 (accepted) and P3 (corrected)
+        "audit_precision": None,  # no audit sample in this history
+        "audit_interval": None,
+        "audited": 0,
         "p95_latency_ms": 175.0,  # 40 50 60 80 100 200: 100 + .75 * 100
     }
     assert board["period"] == {"start": "2026-03-09", "end": "2026-03-15", "days": 7}
@@ -253,6 +256,9 @@ def test_merchant_filter_scopes_every_figure(known):
         "backlog": 1,
         "auto_accept_rate": 0.0,
         "live_precision": None,
+        "audit_precision": None,
+        "audit_interval": None,
+        "audited": 0,
         "p95_latency_ms": 200.0,
     }
     assert charts["activity"]["uploads"] == [0, 1, 0, 1, 0, 2, 0]
@@ -291,6 +297,9 @@ def test_a_new_install_has_empty_charts_and_no_rates(db):
         "backlog": 0,
         "auto_accept_rate": None,
         "live_precision": None,
+        "audit_precision": None,
+        "audit_interval": None,
+        "audited": 0,
         "p95_latency_ms": None,
     }
     assert all(chart["empty"] for chart in board["charts"].values())
@@ -351,3 +360,19 @@ def test_merchant_summary_of_a_new_merchant_is_empty(merchant):
 def test_merchant_summary_is_one_query(known, django_assert_num_queries):
     with django_assert_num_queries(1):
         merchant_summary(merchant=known.alpha)
+
+
+def test_audit_samples_measure_automatic_decisions_and_not_live_precision(known):
+    version = known.predictions["P1"].model_version
+    for status in ("accepted", "accepted", "accepted", "corrected"):
+        PredictionFactory(
+            model_version=version, status=status, audit=True, created_at=day(2)
+        )
+    numbers = dashboard_data(period=PERIOD, now=NOW)["numbers"]
+    assert numbers["live_precision"] == 0.5  # P1 and P3 only, as before
+    assert numbers["audit_precision"] == 0.75
+    assert numbers["audited"] == 4
+    low, high = numbers["audit_interval"]
+    assert 0.25 < low < 0.75 < high < 1.0
+    # Audited predictions were decided by the model: 2 + 4 of 10 classifications.
+    assert numbers["auto_accept_rate"] == 0.6

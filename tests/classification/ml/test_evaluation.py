@@ -97,3 +97,23 @@ def test_a_class_that_never_reaches_the_target_sends_everything_to_review():
     assert result["per_class"]["a"]["threshold"] == 1.0
     assert result["per_class"]["a"]["reached"] is False
     assert result["review_share"] == 1.0
+
+
+def test_each_class_carries_its_precision_coverage_curve():
+    conf_a = np.r_[np.linspace(0.95, 0.76, 20), np.linspace(0.7, 0.55, 10)]
+    truth_a = np.r_[np.zeros(20), np.tile([1, 0], 5)].astype(int)
+    probs = np.zeros((30, 2))
+    probs[:, 0], probs[:, 1] = conf_a, 1 - conf_a
+    curve = thresholds_for_precision(probs, truth_a, ["a", "b"])["per_class"]["a"][
+        "curve"
+    ]
+    assert 2 <= len(curve) <= 25
+    assert curve[0] == {
+        "threshold": 0.95,
+        "coverage": round(1 / 30, 4),
+        "precision": 1.0,
+    }
+    assert curve[-1]["coverage"] == 1.0
+    assert curve[-1]["precision"] == pytest.approx(25 / 30, abs=1e-4)
+    coverages = [point["coverage"] for point in curve]
+    assert coverages == sorted(coverages)

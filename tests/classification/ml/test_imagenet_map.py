@@ -86,6 +86,25 @@ def test_named_classes_land_where_expected(name, slug):
     assert _slug_of(name) == slug
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        # The top class of many vests and tank tops.
+        "bulletproof vest",
+        "velvet",
+        "chain mail",
+        "vestment",
+        "cuirass",
+        "breastplate",
+        "military uniform",
+        # Knitwear and yarn, not an office supply.
+        "wool",
+    ],
+)
+def test_garment_classes_are_apparel(name):
+    assert _slug_of(name) == "apparel"
+
+
 def test_matrix_sums_each_slug_over_its_classes():
     slugs = ["footwear", "kitchen-drinkware"]
     matrix = imagenet_to_taxonomy_matrix(slugs)
