@@ -212,12 +212,13 @@ def model_version_ensure_default() -> ModelVersion:
 
 def classifier_for(version: ModelVersion):
     """Return the loaded classifier of ``version``, cached once per process."""
+    # Several worker processes on one host must not each take every core: the
+    # settings divide this host's CPUs between them.
+    import torch
+
     from classification.ml.registry import get_classifier
 
-    if settings.VITRINE_INFERENCE_THREADS:
-        # Several worker processes on one host should not each take every core.
-        import torch
-
+    if torch.get_num_threads() != settings.VITRINE_INFERENCE_THREADS:
         torch.set_num_threads(settings.VITRINE_INFERENCE_THREADS)
 
     def load() -> bytes:
