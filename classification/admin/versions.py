@@ -55,6 +55,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "confusion_matrix",
         "artifact",
         "checksum",
+        "serving",
         "classes",
         "preprocessing",
         "training",
@@ -68,7 +69,15 @@ class ModelVersionAdmin(admin.ModelAdmin):
         ("Evaluation", {"fields": ["summary", "per_class", "confusion_matrix"]}),
         (
             "Artifact",
-            {"fields": ["artifact", "checksum", "classes", "preprocessing"]},
+            {
+                "fields": [
+                    "artifact",
+                    "checksum",
+                    "serving",
+                    "classes",
+                    "preprocessing",
+                ]
+            },
         ),
         (
             "Training and raw metrics",

@@ -236,9 +236,6 @@ SECURE_CSP = {
 # 0.13% of pairs of different products are within 6 bits, 0.0075% within 2.
 VITRINE_NEAR_DUPLICATE_HAMMING = env.int("VITRINE_NEAR_DUPLICATE_HAMMING", default=2)
 VITRINE_NEAR_DUPLICATE_COSINE = env.float("VITRINE_NEAR_DUPLICATE_COSINE", default=0.95)
-VITRINE_NEAR_DUPLICATE_SCAN_LIMIT = env.int(
-    "VITRINE_NEAR_DUPLICATE_SCAN_LIMIT", default=2000
-)
 
 # --- Celery: eager (in-process) unless a broker is configured.
 _broker_url = env.str("CELERY_BROKER_URL", default="")
