@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python bench/serving_runtime.py ../shared/datasets/fashion-products \\
-        [--rounds 3] [--artifact FILE]
+        [--rounds 3] [--count N] [--artifact FILE]
 
 Takes the Myntra benchmark's test photos (the 10 article types, split as
 ``bench/myntra.py`` splits them with seed 0), runs the default version (or the
@@ -27,9 +27,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.myntra import CATEGORIES
+from bench.myntra import ten_categories
 from classification.ml.artifacts import artifact_from_bytes
-from classification.ml.data import csv_manifest, stratified_split, subset
+from classification.ml.data import stratified_split
 from classification.ml.efficientnet import default_artifact
 from classification.ml.imagenet_map import TAXONOMY_IMAGENET_CLASSES
 from classification.ml.inference import Classifier
@@ -68,20 +68,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path, help="the fashion-products folder")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--count", type=int, help="only the first COUNT test photos")
     parser.add_argument("--artifact", type=Path, help="a saved artifact (myntra.py)")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    data = subset(
-        csv_manifest(
-            args.root,
-            args.root / "labels.csv",
-            image_column="id",
-            label_column="articleType",
-        ),
-        CATEGORIES,
-    )
+    data = ten_categories(args.root)
     test = [data.samples[i] for i in stratified_split(data.labels(), seed=0)["test"]]
+    test = test[: args.count]
     if args.artifact:
         artifact = artifact_from_bytes(args.artifact.read_bytes(), sha256=None)
     else:

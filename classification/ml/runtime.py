@@ -24,6 +24,7 @@ import torch
 from PIL import Image, ImageDraw
 from torch import Tensor, nn
 
+from classification.ml.architectures import get_architecture
 from classification.ml.artifacts import Network
 from imaging.colour import to_rgb
 
@@ -187,9 +188,7 @@ def export_checked(
     Return the ONNX bytes and a record of the check, or None and the reason the
     version is served by PyTorch (an export that fails or disagrees).
     """
-    from classification.ml.inference import Classifier
-
-    network = Classifier(artifact).network
+    network = get_architecture(artifact.get("architecture")).build(artifact)
     try:
         sample = torch.stack([network.transform(to_rgb(p)) for p in photos[:2]])
         model = export_onnx(network, sample)

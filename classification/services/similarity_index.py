@@ -38,7 +38,7 @@ FIRST_CANDIDATES = 32
 # neighbour above the cutoff in the test against the scan (recall of the few
 # nearest is what matters, at cosine 0.95 they are far closer than the rest).
 CONNECTIVITY = 16
-EXPANSION_ADD = 128
+EXPANSION_ADD = 64
 EXPANSION_SEARCH = 128
 
 
