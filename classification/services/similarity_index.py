@@ -34,6 +34,9 @@ RECHECK_IDS = 1000
 # Nearest embeddings asked of the graph at first; doubled while every one of
 # them passes the cutoff, so that none past the first batch is missed.
 FIRST_CANDIDATES = 32
+# The first search of a merchant in a process builds that merchant's graph from
+# the database: 301 s for 20,000 photos at load average 25 on 2 cores
+# (bench/near_duplicates.py), so a very large catalog wants its workers warm.
 # HNSW build and search breadth: at these values the graph returned every
 # neighbour above the cutoff in the test against the scan (recall of the few
 # nearest is what matters, at cosine 0.95 they are far closer than the rest).
