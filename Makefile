@@ -94,10 +94,15 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Two workers, as in production: inference on its own pool (one process per CPU,
+# sized by the settings), upkeep and training on another, one job at a time.
 worker: $(STAMP)
 	@mkdir -p var
-	$(BIN)/celery -A config worker -Q default,inference,training --beat \
-	  --schedule var/celerybeat-schedule --loglevel=INFO
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/celery -A config worker -Q inference -n inference@%h --loglevel=INFO & \
+	  $(BIN)/celery -A config worker -Q default,training -n upkeep@%h --concurrency 1 \
+	    --beat --schedule var/celerybeat-schedule --loglevel=INFO & \
+	  wait
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -50,6 +50,16 @@ CATEGORIES = [
 ]
 
 
+def ten_categories(root: Path):
+    """The photos of the ten article types, labelled by ``labels.csv``."""
+    return subset(
+        csv_manifest(
+            root, root / "labels.csv", image_column="id", label_column="articleType"
+        ),
+        CATEGORIES,
+    )
+
+
 def cached_features(samples, classes, cache: Path | None) -> dict[int, np.ndarray]:
     """Return features for every readable sample, computing those not in ``cache``."""
     if cache is None:
@@ -84,15 +94,7 @@ def main() -> None:
     parser.add_argument("--save", type=Path, default=None, help="write the artifact")
     args = parser.parse_args()
 
-    data = subset(
-        csv_manifest(
-            args.root,
-            args.root / "labels.csv",
-            image_column="id",
-            label_column="articleType",
-        ),
-        CATEGORIES,
-    )
+    data = ten_categories(args.root)
     split = stratified_split(data.labels(), seed=args.seed)
     config = HeadConfig(mode=args.mode, class_balanced=args.class_balanced)
     if args.epochs:

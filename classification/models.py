@@ -31,6 +31,12 @@ class ModelVersion(models.Model):
         blank=True,
         help_text="Training data, split, hyper-parameters and training time.",
     )
+    serving = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The runtime that serves this version, its exported file and "
+        "checksum, and how the export compared with PyTorch; or why PyTorch serves it.",
+    )
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.READY
     )

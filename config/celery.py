@@ -8,7 +8,11 @@ import os
 
 from celery import Celery
 
+from config.hardware import prefer_passive_waits
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Before any task module loads PyTorch, in this process and the pool's children.
+prefer_passive_waits()
 
 app = Celery("vitrine")
 app.config_from_object("django.conf:settings", namespace="CELERY")

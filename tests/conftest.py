@@ -129,3 +129,13 @@ def fresh_sign_in_counts():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_similarity_indexes():
+    """Each test starts with no near-duplicate index in this process: the tests'
+    rolled-back rows give their ids to the next test's rows."""
+    from classification.services.similarity_index import indexes_clear
+
+    indexes_clear()
+    yield

@@ -70,6 +70,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "wrong_photos",
         "artifact",
         "checksum",
+        "serving",
         "classes",
         "preprocessing",
         "training",
@@ -95,7 +96,15 @@ class ModelVersionAdmin(admin.ModelAdmin):
         ("Shadow results and activation", {"fields": ["roll_out"]}),
         (
             "Artifact",
-            {"fields": ["artifact", "checksum", "classes", "preprocessing"]},
+            {
+                "fields": [
+                    "artifact",
+                    "checksum",
+                    "serving",
+                    "classes",
+                    "preprocessing",
+                ]
+            },
         ),
         (
             "Training and raw metrics",

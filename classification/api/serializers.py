@@ -281,6 +281,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "metrics",
             "training",
             "checksum",
+            "serving",
             "created_by",
             "created_at",
             "activated_at",

@@ -50,13 +50,17 @@ class Network:
     """A model version's parts in eval mode: image -> tensor -> features -> scores.
 
     ``head`` returns probabilities (rows may sum to less than 1 for a head that
-    leaves mass on classes outside the version's list).
+    leaves mass on classes outside the version's list). ``features`` and ``head``
+    are modules without gradients, so the pair can be exported to a serving
+    runtime (``classification.ml.runtime``). ``input_side`` is the shorter side,
+    in pixels, that ``transform`` scales a photo to.
     """
 
     transform: Callable[[Image.Image], Tensor]
-    features: Callable[[Tensor], Tensor]
+    features: nn.Module
     head: nn.Module
     embedding_dim: int
+    input_side: int
 
 
 class Architecture:

@@ -47,6 +47,22 @@ class ImagenetMapHead(nn.Module):
         return self.classifier(features).softmax(dim=1) @ self.matrix
 
 
+class ChannelsLastFeatures(nn.Module):
+    """The backbone's pooled embedding, computed in channels-last memory order.
+
+    Channels-last convolutions measured about a third faster on 2 CPU cores.
+    """
+
+    def __init__(self, backbone: EfficientNetLite0) -> None:
+        super().__init__()
+        self.backbone = backbone.to(memory_format=torch.channels_last)
+
+    def forward(self, batch: Tensor) -> Tensor:
+        return self.backbone.forward_features(
+            batch.contiguous(memory_format=torch.channels_last)
+        )
+
+
 def _linear_head(spec: dict[str, Any], classes: list[str]) -> LinearHead:
     for name, shape in {
         "weight": (len(classes), EMBEDDING_DIM),
@@ -72,19 +88,12 @@ class EfficientNetLite0Architecture(Architecture):
             if loaded.unexpected_keys:
                 raise ValueError(f"unknown backbone keys: {loaded.unexpected_keys}")
         head = self._head(artifact["head"], backbone, classes)
-        # Channels-last convolutions measured about a third faster on 2 CPU cores.
-        backbone.to(memory_format=torch.channels_last).eval()
-
-        def features(batch: Tensor) -> Tensor:
-            return backbone.forward_features(
-                batch.contiguous(memory_format=torch.channels_last)
-            )
-
         return Network(
             transform=build_eval_transform(artifact["preprocessing"]),
-            features=features,
-            head=head.eval(),
+            features=ChannelsLastFeatures(backbone).eval().requires_grad_(False),
+            head=head.eval().requires_grad_(False),
             embedding_dim=EMBEDDING_DIM,
+            input_side=int(artifact["preprocessing"]["resize"]),
         )
 
     @staticmethod

@@ -157,13 +157,6 @@ class FashionCnnArchitecture(Architecture):
         network = build_network(artifact.get("network", {}), len(classes))
         network.load_state_dict(artifact["backbone_state"])
         flip = spec.get("tta") == "hflip"
-
-        def features(batch: Tensor) -> Tensor:
-            out = network.forward_features(batch)
-            if flip:
-                out = (out + network.forward_features(batch.flip(-1))) / 2
-            return out
-
         head = artifact["head"]
         if head.get("type") != "network":
             raise ValueError(f"unknown head type {head.get('type')!r} for {self.name}")
@@ -172,12 +165,28 @@ class FashionCnnArchitecture(Architecture):
         network.eval()
         return Network(
             transform=build_grayscale_transform(spec),
-            features=features,
-            head=LinearHead(
-                classifier["weight"], classifier["bias"], temperature
-            ).eval(),
+            features=_Features(network, flip=flip).eval().requires_grad_(False),
+            head=LinearHead(classifier["weight"], classifier["bias"], temperature)
+            .eval()
+            .requires_grad_(False),
             embedding_dim=network.embedding_dim,
+            input_side=int(spec["size"]),
         )
+
+
+class _Features(nn.Module):
+    """The network's pooled features; with ``flip``, averaged with its mirror's."""
+
+    def __init__(self, network: FashionNet, *, flip: bool) -> None:
+        super().__init__()
+        self.network = network
+        self.flip = flip
+
+    def forward(self, batch: Tensor) -> Tensor:
+        out = self.network.forward_features(batch)
+        if self.flip:
+            out = (out + self.network.forward_features(batch.flip(-1))) / 2
+        return out
 
 
 def normalise(images: Tensor) -> Tensor:

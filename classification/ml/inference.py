@@ -15,8 +15,9 @@ from PIL import Image
 from torch import Tensor
 
 from classification.ml.architectures import get_architecture
-from classification.ml.artifacts import ARTIFACT_FORMAT
+from classification.ml.artifacts import ARTIFACT_FORMAT, Network
 from classification.ml.backbone import DEFAULT_BATCH_SIZE
+from classification.ml.runtime import ONNXRUNTIME, PYTORCH, OnnxSession
 from imaging.colour import to_rgb
 
 
@@ -32,10 +33,15 @@ class Classifier:
     """A model version ready to classify: transform, network and head, in eval mode.
 
     Build one per process and reuse it (see ``classification.ml.registry``): the
-    methods change no state, so threads may share it.
+    methods change no state, so threads may share it. Given ``served``, the
+    version's ONNX export (``classification.ml.runtime``), the network runs in
+    ONNX Runtime on ``threads`` threads; otherwise in PyTorch. ``runtime`` says
+    which.
     """
 
-    def __init__(self, artifact: dict[str, Any]) -> None:
+    def __init__(
+        self, artifact: dict[str, Any], *, served: bytes | None = None, threads: int = 1
+    ) -> None:
         if artifact.get("format") != ARTIFACT_FORMAT:
             raise ValueError(f"unsupported artifact format {artifact.get('format')!r}")
         self.architecture = artifact.get("architecture")
@@ -45,11 +51,28 @@ class Classifier:
             raise ValueError(f"classes must be distinct and not empty: {self.classes}")
         self.preprocessing: dict[str, Any] = artifact["preprocessing"]
         self._network = architecture.build(artifact)
+        self._session = OnnxSession(served, threads=threads) if served else None
+        self.runtime = ONNXRUNTIME if self._session else PYTORCH
 
-    def _features(self, images: Sequence[Image.Image]) -> Tensor:
+    @property
+    def network(self) -> Network:
+        """The PyTorch network, whichever runtime serves the predictions."""
+        return self._network
+
+    @property
+    def decode_min_side(self) -> int:
+        """The shorter side a photo may be decoded down to without changing what
+        the network sees: twice the side the transform resizes to."""
+        return 2 * self._network.input_side
+
+    def _run(self, images: Sequence[Image.Image]) -> tuple[Tensor, Tensor]:
+        """Return (embeddings, probabilities) of ``images``."""
         transform = self._network.transform
         batch = torch.stack([transform(to_rgb(image)) for image in images])
-        return self._network.features(batch)
+        if self._session is not None:
+            return self._session(batch)
+        features = self._network.features(batch)
+        return features, self._network.head(features)
 
     @torch.inference_mode()
     def predict(
@@ -69,8 +92,8 @@ class Classifier:
         k = min(top_k, len(self.classes))
         results = []
         for start in range(0, len(images), batch_size):
-            features = self._features(images[start : start + batch_size])
-            scores, indices = self._network.head(features).topk(k, dim=1)
+            features, probabilities = self._run(images[start : start + batch_size])
+            scores, indices = probabilities.topk(k, dim=1)
             for embedding, row_scores, row_indices in zip(
                 features.tolist(), scores.tolist(), indices.tolist(), strict=True
             ):
@@ -94,7 +117,7 @@ class Classifier:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         chunks = [
-            self._features(images[start : start + batch_size]).numpy()
+            self._run(images[start : start + batch_size])[0].numpy()
             for start in range(0, len(images), batch_size)
         ]
         if not chunks:

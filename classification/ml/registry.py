@@ -12,23 +12,34 @@ from classification.ml.inference import Classifier
 MAX_CACHED = 2
 
 _lock = threading.Lock()
-_cache: OrderedDict[tuple[str, str], Classifier] = OrderedDict()
+_cache: OrderedDict[tuple[str, str, str], Classifier] = OrderedDict()
 
 
 def get_classifier(
-    key: str, load_bytes: Callable[[], bytes], sha256: str
+    key: str,
+    load_bytes: Callable[[], bytes],
+    sha256: str,
+    *,
+    load_served: Callable[[], bytes] | None = None,
+    served_sha256: str = "",
+    threads: int = 1,
 ) -> Classifier:
     """Return the classifier of version ``key`` with checksum ``sha256``.
 
     On a miss, ``load_bytes`` reads the artifact, whose checksum is verified before
-    it is loaded. The lock is held while loading so that threads asking for the same
-    version at once load it once; a load takes well under a second.
+    it is loaded, and ``load_served`` (if given) its ONNX export, served on
+    ``threads`` threads. The lock is held while loading so that threads asking
+    for the same version at once load it once; a load takes about a second.
     """
-    cache_key = (key, sha256)
+    cache_key = (key, sha256, served_sha256 if load_served else "")
     with _lock:
         classifier = _cache.get(cache_key)
         if classifier is None:
-            classifier = Classifier(artifact_from_bytes(load_bytes(), sha256=sha256))
+            classifier = Classifier(
+                artifact_from_bytes(load_bytes(), sha256=sha256),
+                served=load_served() if load_served else None,
+                threads=threads,
+            )
             _cache[cache_key] = classifier
             while len(_cache) > MAX_CACHED:
                 _cache.popitem(last=False)
@@ -40,4 +51,4 @@ def get_classifier(
 def loaded_keys() -> set[str]:
     """The keys of the classifiers this process holds in memory."""
     with _lock:
-        return {key for key, _ in _cache}
+        return {key for key, *_ in _cache}

@@ -3,6 +3,7 @@
 Torch is imported lazily (through the versions service) so web processes stay light.
 """
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -68,7 +69,11 @@ def image_classify(*, image_id: int) -> ClassifyOutcome:
     if known is not None:
         result, latency_ms = known
         return _prediction_store(
-            image_id=image_id, version=version, result=result, latency_ms=latency_ms
+            image_id=image_id,
+            version=version,
+            result=result,
+            latency_ms=latency_ms,
+            stages={"reused": 0.0},
         )
     classifier = classifier_for(version)  # loaded once per process, not timed
     started = time.perf_counter()
@@ -79,16 +84,31 @@ def image_classify(*, image_id: int) -> ClassifyOutcome:
         raise PermanentClassificationError(
             "The stored image file is missing."
         ) from error
+    read = time.perf_counter()
     try:
-        decoded = decode_image(data, max_pixels=settings.VITRINE_UPLOAD_MAX_PIXELS)
+        decoded = decode_image(
+            data,
+            max_pixels=settings.VITRINE_UPLOAD_MAX_PIXELS,
+            min_side=classifier.decode_min_side,
+        )
     except ImageRejected as error:
         raise PermanentClassificationError(
             f"The stored file could not be decoded: {error.message}"
         ) from error
+    decoded_at = time.perf_counter()
     result = classifier.predict([decoded.image], top_k=5)[0]
-    latency_ms = (time.perf_counter() - started) * 1000.0
+    done = time.perf_counter()
+    stages = {
+        "read": (read - started) * 1000,
+        "decode": (decoded_at - read) * 1000,
+        "network": (done - decoded_at) * 1000,
+    }
     return _prediction_store(
-        image_id=image_id, version=version, result=result, latency_ms=latency_ms
+        image_id=image_id,
+        version=version,
+        result=result,
+        latency_ms=(done - started) * 1000.0,
+        stages=stages,
     )
 
 
@@ -128,7 +148,10 @@ def _result_for_same_bytes(
 
 
 @transaction.atomic
-def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutcome:
+def _prediction_store(
+    *, image_id, version, result, latency_ms, stages
+) -> ClassifyOutcome:
+    started = time.perf_counter()
     image = (
         ProductImage.objects.select_for_update(of=("self",))
         .select_related("product", "product__category")
@@ -167,15 +190,22 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
     products_decide(product_ids=[image.product_id])
     prediction.refresh_from_db(fields=["status", "review_reason"])
     image.refresh_from_db(fields=["status", "status_changed_at"])
+    stored = time.perf_counter()
     image_near_duplicates_find(image=image, embedding=result.embedding)
     signals.image_classified.send(sender=Prediction, prediction=prediction)
+    stages = {
+        **stages,
+        "store": (stored - started) * 1000,
+        "near_duplicates": (time.perf_counter() - stored) * 1000,
+    }
     logger.info(
-        "image %s: %s at %.3f with %s (%.0f ms)",
+        "image %s: %s at %.3f with %s (%.0f ms); stages (ms): %s",
         image.pk,
         best_slug,
         confidence,
         version.name,
         latency_ms,
+        json.dumps({name: round(ms, 1) for name, ms in stages.items()}),
     )
     return ClassifyOutcome(prediction, True)
 

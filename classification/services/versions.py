@@ -60,8 +60,14 @@ def model_version_register(
     metrics: dict | None = None,
     training: dict | None = None,
     created_by=None,
+    check_photos=None,
 ) -> ModelVersion:
-    """Store an artifact (written once, under its checksum) and record a version."""
+    """Store an artifact (written once, under its checksum) and record a version.
+
+    The version is exported for serving and checked against PyTorch on
+    ``check_photos`` (its validation photos; generated probes without them), see
+    :func:`model_version_export`.
+    """
     from classification.ml.artifacts import artifact_to_bytes
 
     data = artifact_to_bytes(artifact)
@@ -69,7 +75,7 @@ def model_version_register(
     key = f"models/{checksum}.pt"
     if not default_storage.exists(key):
         default_storage.save(key, ContentFile(data))
-    return ModelVersion.objects.create(
+    version = ModelVersion.objects.create(
         name=name,
         architecture=artifact["architecture"],
         classes=list(artifact["classes"]),
@@ -80,6 +86,49 @@ def model_version_register(
         training=training or {},
         created_by=created_by,
     )
+    return model_version_export(version=version, artifact=artifact, photos=check_photos)
+
+
+def model_version_export(
+    *, version: ModelVersion, artifact: dict | None = None, photos=None
+) -> ModelVersion:
+    """Export ``version`` to ONNX, check it against PyTorch, record what serves it.
+
+    The export is stored once under its own checksum; ``version.serving`` names
+    the file and the checksum, and keeps the check (top-1 agreement and largest
+    probability difference on the photos). A version whose export fails or
+    disagrees is served by PyTorch, and ``serving["reason"]`` says why.
+    """
+    from classification.ml.artifacts import artifact_from_bytes
+    from classification.ml.runtime import export_checked, probe_images
+
+    if artifact is None:
+        artifact = artifact_from_bytes(
+            _stored_read(version.artifact.name), sha256=version.checksum
+        )
+    photos = list(photos or [])
+    model, record = export_checked(
+        artifact,
+        photos or probe_images(),
+        threads=settings.VITRINE_INFERENCE_THREADS,
+    )
+    record["photos"] = "validation photos" if photos else "generated probe images"
+    if model is not None:
+        checksum = hashlib.sha256(model).hexdigest()
+        key = f"models/{checksum}.onnx"
+        if not default_storage.exists(key):
+            default_storage.save(key, ContentFile(model))
+        record.update(file=key, checksum=checksum)
+    else:
+        logger.warning("%s is served by PyTorch: %s", version, record["reason"])
+    version.serving = record
+    version.save(update_fields=["serving"])
+    return version
+
+
+def _stored_read(name: str) -> bytes:
+    with default_storage.open(name, "rb") as stored:
+        return stored.read()
 
 
 @transaction.atomic
@@ -242,17 +291,51 @@ def model_version_ensure_default() -> ModelVersion:
 
 
 def classifier_for(version: ModelVersion):
-    """Return the loaded classifier of ``version``, cached once per process."""
+    """Return the loaded classifier of ``version``, cached once per process.
+
+    It runs in ONNX Runtime when the version's export passed its check, else in
+    PyTorch. A version registered before exports existed is exported now, once.
+    """
+    # Several worker processes on one host must not each take every core: the
+    # settings divide this host's CPUs between them.
+    import torch
+
     from classification.ml.registry import get_classifier
+    from classification.ml.runtime import ONNXRUNTIME
 
-    if settings.VITRINE_INFERENCE_THREADS:
-        # Several worker processes on one host should not each take every core.
-        import torch
+    threads = settings.VITRINE_INFERENCE_THREADS
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    if not version.serving:
+        version = model_version_export(version=version)
+    served = version.serving.get("runtime") == ONNXRUNTIME
+    return get_classifier(
+        str(version.pk),
+        lambda: _stored_read(version.artifact.name),
+        version.checksum,
+        load_served=(lambda: _served_read(version)) if served else None,
+        served_sha256=version.serving.get("checksum", ""),
+        threads=threads,
+    )
 
-        torch.set_num_threads(settings.VITRINE_INFERENCE_THREADS)
 
-    def load() -> bytes:
-        with default_storage.open(version.artifact.name, "rb") as artifact:
-            return artifact.read()
+def _served_read(version: ModelVersion) -> bytes | None:
+    """Return the version's verified ONNX export, or None to serve PyTorch.
 
-    return get_classifier(str(version.pk), load, version.checksum)
+    A missing or altered file is not served: the version falls back to PyTorch
+    and its ``serving`` record says so.
+    """
+    serving = version.serving
+    try:
+        data = _stored_read(serving["file"])
+    except FileNotFoundError:
+        problem = f"the exported file {serving['file']} is missing"
+    else:
+        if hashlib.sha256(data).hexdigest() == serving["checksum"]:
+            return data
+        problem = f"the exported file {serving['file']} does not match its checksum"
+    reason = f"Served by PyTorch: {problem}."
+    logger.error("%s: %s", version, reason)
+    version.serving = {**serving, "runtime": "pytorch", "reason": reason}
+    ModelVersion.objects.filter(pk=version.pk).update(serving=version.serving)
+    return None

@@ -4,13 +4,13 @@ Every variable is documented in README.md ("Configuration") with its default.
 The defaults are the embedded stack: SQLite, local media, in-process tasks.
 """
 
-import os
 from pathlib import Path
 
 import environ
 from django.utils.csp import CSP
 
 from config.csp import image_sources, script_sources
+from config.hardware import inference_layout, usable_cpus
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -179,14 +179,15 @@ VITRINE_DEFAULT_THRESHOLD = env.float("VITRINE_DEFAULT_THRESHOLD", default=0.6)
 # How far a product's leading category must lead the runner-up, in summed
 # confidence of its photos' votes, to become the product's category.
 VITRINE_CATEGORY_VOTE_MARGIN = env.float("VITRINE_CATEGORY_VOTE_MARGIN", default=0.3)
-VITRINE_INFERENCE_THREADS = env.int("VITRINE_INFERENCE_THREADS", default=0)
-# A training job has the machine to itself (the training worker runs one at a
-# time): one thread per CPU this process may use, which a container or taskset
-# can limit below the host's count.
-_USABLE_CPUS = (
-    len(os.sched_getaffinity(0))
-    if hasattr(os, "sched_getaffinity")
-    else (os.cpu_count() or 1)
+# Hardware facts come from the CPUs this process may use (config/hardware.py):
+# by default one single-threaded inference process per CPU, never more threads
+# in all than CPUs. Training runs on its own worker, one job at a time, with one
+# thread per CPU.
+_USABLE_CPUS = usable_cpus()
+VITRINE_INFERENCE_PROCESSES, VITRINE_INFERENCE_THREADS = inference_layout(
+    cpus=_USABLE_CPUS,
+    processes=env.int("VITRINE_INFERENCE_PROCESSES", default=0),
+    threads=env.int("VITRINE_INFERENCE_THREADS", default=0),
 )
 VITRINE_TRAINING_THREADS = env.int("VITRINE_TRAINING_THREADS", default=_USABLE_CPUS)
 VITRINE_STUCK_AFTER_SECONDS = env.int("VITRINE_STUCK_AFTER_SECONDS", default=900)
@@ -251,9 +252,6 @@ SECURE_CSP = {
 # 0.13% of pairs of different products are within 6 bits, 0.0075% within 2.
 VITRINE_NEAR_DUPLICATE_HAMMING = env.int("VITRINE_NEAR_DUPLICATE_HAMMING", default=2)
 VITRINE_NEAR_DUPLICATE_COSINE = env.float("VITRINE_NEAR_DUPLICATE_COSINE", default=0.95)
-VITRINE_NEAR_DUPLICATE_SCAN_LIMIT = env.int(
-    "VITRINE_NEAR_DUPLICATE_SCAN_LIMIT", default=2000
-)
 
 # --- Celery: eager (in-process) unless a broker is configured.
 _broker_url = env.str("CELERY_BROKER_URL", default="")
@@ -266,6 +264,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The pool size of a worker started without --concurrency (the inference one).
+CELERY_WORKER_CONCURRENCY = VITRINE_INFERENCE_PROCESSES
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged task comes back after this long if its worker vanished.

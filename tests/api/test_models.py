@@ -8,9 +8,13 @@ from tests.classification import queue_data
 
 def test_staff_list_versions_with_their_metrics(staff_api, merchant_api, db):
     version = queue_data.model_version()
-    ModelVersion.objects.filter(pk=version.pk).update(metrics={"accuracy": 0.93})
+    serving = {"runtime": "pytorch", "reason": "Served by PyTorch: a test."}
+    ModelVersion.objects.filter(pk=version.pk).update(
+        metrics={"accuracy": 0.93}, serving=serving
+    )
     body = staff_api.get("/api/v1/models/").json()
     assert body["results"][0]["metrics"] == {"accuracy": 0.93}
+    assert body["results"][0]["serving"] == serving
     assert staff_api.get(f"/api/v1/models/{version.pk}/").json()["name"] == version.name
     assert_error(merchant_api.get("/api/v1/models/"), 403, "permission_denied")
     assert_error(merchant_api.post(f"/api/v1/models/{version.pk}/activate/"), 403)

@@ -84,7 +84,7 @@ def test_an_audited_auto_acceptance_sets_the_category_and_waits_as_an_audit_samp
         CategorySource.MODEL,
     )
     queued = review_queue().get(pk=prediction.pk)
-    assert queued.reason == "audit"
+    assert queued.review_reason == "audit"
 
 
 def test_without_audit_share_an_auto_acceptance_is_not_audited(coffee):

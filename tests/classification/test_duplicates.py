@@ -148,15 +148,13 @@ def test_a_same_picture_match_wins_over_an_embedding_match():
     assert pairs() == {(newer.pk, older.image_id, "phash")}
 
 
-def test_only_the_merchants_recent_classified_photos_are_compared(settings):
-    settings.VITRINE_NEAR_DUPLICATE_SCAN_LIMIT = 1
+def test_every_earlier_classified_photo_of_the_merchant_is_compared():
     base = unit(4)
     merchant = MerchantFactory()
     oldest = prediction(top=TOP5, merchant=merchant, embedding=base.tobytes())
-    prediction(top=TOP5, merchant=merchant, embedding=unit(5).tobytes())
+    for seed in range(5, 30):
+        prediction(top=TOP5, merchant=merchant, embedding=unit(seed).tobytes())
     newer = hashed(1, merchant=merchant)
-    assert image_near_duplicates_find(image=newer, embedding=base) == []
-    settings.VITRINE_NEAR_DUPLICATE_SCAN_LIMIT = 2
     image_near_duplicates_find(image=newer, embedding=base)
     assert pairs() == {(newer.pk, oldest.image_id, "embedding")}
 

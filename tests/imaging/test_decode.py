@@ -8,7 +8,7 @@ from PIL import Image
 from imaging import decode as images
 from imaging.decode import decode_image
 from imaging.errors import ImageRejected
-from tests.images import encode, mpo, solid_jpeg
+from tests.images import encode, mpo, noise_image, solid_jpeg
 
 LIMIT = 10_000_000
 
@@ -205,3 +205,40 @@ def test_grayscale_with_alpha_is_flattened_onto_white():
         Image.new("RGBA", (1, 1), (0, 0, 0, 128)), mask=Image.new("L", (1, 1), 128)
     )
     assert decoded.image.getpixel((1, 0)) == rgba.getpixel((0, 0))
+
+
+def big_photo_jpeg(size=(4000, 3000), **params) -> bytes:
+    image = Image.fromarray(
+        np.asarray(noise_image(1, (40, 30))).repeat(100, 0).repeat(100, 1)
+    )
+    assert image.size == size
+    return encode(image, "JPEG", quality=90, **params)
+
+
+def test_a_large_jpeg_decodes_at_reduced_size_keeping_the_shorter_side():
+    decoded = decode_image(big_photo_jpeg(), max_pixels=LIMIT * 2, min_side=512)
+    # 1/4 of 4000x3000 keeps 750 >= 512 pixels on the shorter side; 1/8 would not.
+    assert (decoded.width, decoded.height) == (1000, 750)
+    full = decode_image(big_photo_jpeg(), max_pixels=LIMIT * 2)
+    assert (full.width, full.height) == (4000, 3000)
+
+
+def test_reduced_decoding_keeps_the_orientation():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    data = big_photo_jpeg(exif=exif)
+    decoded = decode_image(data, max_pixels=LIMIT * 2, min_side=512)
+    assert (decoded.width, decoded.height) == (750, 1000)
+
+
+def test_a_jpeg_under_twice_the_side_and_other_formats_decode_whole():
+    small = encode(Image.new("RGB", (800, 800), (9, 90, 200)), "JPEG")
+    assert decode_image(small, max_pixels=LIMIT, min_side=512).width == 800
+    png = encode(Image.new("RGB", (2000, 1200), (9, 90, 200)), "PNG")
+    assert decode_image(png, max_pixels=LIMIT, min_side=256).width == 2000
+
+
+def test_the_pixel_limit_counts_the_file_not_the_reduced_picture():
+    with pytest.raises(ImageRejected) as error:
+        decode_image(big_photo_jpeg(), max_pixels=LIMIT, min_side=256)
+    assert error.value.code == "too_many_pixels"

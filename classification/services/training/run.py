@@ -132,6 +132,7 @@ def model_train(
         training=training,
         categories=categories,
         user=user,
+        check_photos=_validation_photos(prepared),
     )
     report(1.0, f"Registered {version.name}.")
     return version
@@ -215,6 +216,7 @@ def _register(
     training: dict,
     categories: dict[str, tuple[str, bool]],
     user,
+    check_photos=None,
 ) -> ModelVersion:
     with transaction.atomic():
         for slug, (name, exists) in categories.items():
@@ -226,6 +228,7 @@ def _register(
             metrics=metrics,
             training=training,
             created_by=user if getattr(user, "pk", None) else None,
+            check_photos=check_photos,
         )
         if clean.activate:
             version = model_version_activate(version=version)
@@ -236,6 +239,25 @@ def _register(
         metrics.get("measured_on"),
     )
     return version
+
+
+# The serving export is checked on this many validation photos: about 3 s.
+CHECK_PHOTOS = 64
+
+
+def _validation_photos(prepared) -> list:
+    """Up to CHECK_PHOTOS readable validation photos, to check the export on."""
+    from classification.ml.data import UnreadableImage
+
+    photos = []
+    for index in prepared.split.get("val", [])[: CHECK_PHOTOS * 2]:
+        try:
+            photos.append(prepared.samples[index].open())
+        except UnreadableImage:
+            continue
+        if len(photos) == CHECK_PHOTOS:
+            break
+    return photos
 
 
 def _default_name(source: str) -> str:

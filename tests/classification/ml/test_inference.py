@@ -253,3 +253,22 @@ def test_an_artifact_of_an_unknown_architecture_is_refused():
 def test_each_architecture_is_found_by_the_name_its_artifacts_carry():
     for name in ("efficientnet_lite0", "fashion_cnn"):
         assert get_architecture(name).name == name
+
+
+@pytest.mark.parametrize("name", ["coffee", "chelsea", "astronaut", "rocket"])
+def test_a_large_jpeg_decoded_at_reduced_size_keeps_its_top_1(classifier, name):
+    from imaging.decode import decode_image
+    from tests.images import encode, photo
+
+    small = photo(name)
+    big = small.resize((small.width * 8, small.height * 8), Image.Resampling.BICUBIC)
+    data = encode(big, "JPEG", quality=90)
+    full = decode_image(data, max_pixels=100_000_000)
+    reduced = decode_image(
+        data, max_pixels=100_000_000, min_side=classifier.decode_min_side
+    )
+    assert reduced.width * 4 <= full.width
+    assert min(reduced.width, reduced.height) >= classifier.decode_min_side
+    (whole,), (drafted,) = (classifier.predict([d.image]) for d in (full, reduced))
+    assert drafted.top_k[0][0] == whole.top_k[0][0]
+    assert abs(drafted.top_k[0][1] - whole.top_k[0][1]) < 0.05
