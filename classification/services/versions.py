@@ -8,8 +8,11 @@ processes stay light.
 
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -210,9 +213,31 @@ def model_version_ensure_default() -> ModelVersion:
         return ModelVersion.objects.get(status=ModelVersion.Status.ACTIVE)
 
 
+# While a process loads a model (seconds, once per process and version), the
+# product pages say so: through the cache, which web and worker processes share
+# when CACHE_URL names one (`make run` gives them a file cache).
+MODEL_LOADING_KEY = "classification:model-loading"
+MODEL_LOADING_TIMEOUT = 300
+
+
+@contextmanager
+def model_loading(version: ModelVersion) -> Iterator[None]:
+    """Say, for the duration of the block, that ``version`` is being loaded."""
+    cache.set(MODEL_LOADING_KEY, version.name, timeout=MODEL_LOADING_TIMEOUT)
+    try:
+        yield
+    finally:
+        cache.delete(MODEL_LOADING_KEY)
+
+
+def model_loading_now() -> str | None:
+    """The name of the version some process is loading now, if any."""
+    return cache.get(MODEL_LOADING_KEY)
+
+
 def classifier_for(version: ModelVersion):
     """Return the loaded classifier of ``version``, cached once per process."""
-    from classification.ml.registry import get_classifier
+    from classification.ml.registry import get_classifier, loaded_keys
 
     if settings.VITRINE_INFERENCE_THREADS:
         # Several worker processes on one host should not each take every core.
@@ -224,4 +249,7 @@ def classifier_for(version: ModelVersion):
         with default_storage.open(version.artifact.name, "rb") as artifact:
             return artifact.read()
 
-    return get_classifier(str(version.pk), load, version.checksum)
+    if str(version.pk) in loaded_keys():
+        return get_classifier(str(version.pk), load, version.checksum)
+    with model_loading(version):
+        return get_classifier(str(version.pk), load, version.checksum)

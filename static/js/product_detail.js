@@ -6,6 +6,11 @@ const form = document.getElementById("uploader");
 const input = document.getElementById("id_file");
 const list = form.querySelector(".upload-list");
 const cards = document.getElementById("image-cards");
+// What the photos are waiting for ("Loading the model: ..."), from the status.
+const waitNote = document.createElement("p");
+waitNote.className = "muted upload-status";
+waitNote.setAttribute("role", "status");
+list.after(waitNote);
 let polling = false;
 
 function uploadOne(file) {
@@ -61,6 +66,7 @@ async function refresh() {
   if (!response.ok) return false;
   const data = await response.json();
   cards.innerHTML = data.html; // server-rendered, escaped by the template
+  waitNote.textContent = data.message;
   document.getElementById("no-photos")?.remove();
   document.getElementById("product-category").textContent =
     data.category || "Not set yet";
