@@ -35,12 +35,16 @@ GRACE_SECONDS = 10
 PR_SET_PDEATHSIG = 1
 
 
-def child_env(var_dir: Path, *, chartjs: Path | None = None) -> dict[str, str]:
+def child_env(
+    var_dir: Path, *, chartjs: Path | None = None, base_dir: Path = BASE_DIR
+) -> dict[str, str]:
+    """The environment of both processes; ``chartjs`` is relative to
+    ``base_dir`` (the project folder), inside its static/."""
     env = dict(os.environ)
-    static = BASE_DIR / "static"
-    if chartjs is not None and (BASE_DIR / chartjs).is_file():
+    if chartjs is not None and (base_dir / chartjs).is_file():
         # A static file's name, as VITRINE_CHARTJS_URL takes it.
-        local = (BASE_DIR / chartjs).resolve().relative_to(static.resolve())
+        static = (base_dir / "static").resolve()
+        local = (base_dir / chartjs).resolve().relative_to(static)
         env.setdefault("VITRINE_CHARTJS_URL", local.as_posix())
     env.setdefault("CELERY_BROKER_URL", EMBEDDED_BROKER_URL)
     # The worker tells the pages that it is loading the model through the cache:

@@ -5,75 +5,18 @@ them; Ctrl-C stops both, leaving no process behind.
 """
 
 import os
-import re
 import signal
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
+from tests.e2e.make_run import group_members, make_run_commands, run_local
 from tests.e2e.site import Site
 from tests.images import photo_jpeg
-from tests.services import ROOT, free_port, manage, project_env, wait_for_port
+from tests.services import ROOT
 
 pytestmark = pytest.mark.slow
 DEMO = ("demo", "vitrine-demo")  # what seed_demo makes
-
-
-def group_members(pgid: int) -> list[int]:
-    """The live processes of a process group."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            pids.append(int(stat.parent.name))
-    return pids
-
-
-@contextmanager
-def run_local(tmp_path: Path, **env_overrides: str):
-    """migrate, seed_demo and config.run_local, as `make run` runs them; yields
-    the site's address, the supervisor and the pids it started."""
-    env = project_env(VITRINE_VAR_DIR=str(tmp_path / "var"), **env_overrides)
-    manage("migrate", "--noinput", env=env)
-    manage("seed_demo", env=env)
-    port = free_port()
-    log_path = tmp_path / "run_local.log"
-    with log_path.open("wb") as log:
-        supervisor = subprocess.Popen(
-            [sys.executable, "-m", "config.run_local", f"127.0.0.1:{port}"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        pids = {}
-        try:
-            wait_for_port(port, timeout=90, proc=supervisor)
-            found = re.search(
-                r"\(pid (\d+)\), worker \(pid (\d+)\)", log_path.read_text()
-            )
-            assert found, log_path.read_text()
-            pids = {"web": int(found[1]), "worker": int(found[2])}
-            yield f"http://127.0.0.1:{port}", supervisor, pids
-        finally:
-            if supervisor.poll() is None:
-                supervisor.send_signal(signal.SIGINT)
-                try:
-                    supervisor.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    os.killpg(supervisor.pid, signal.SIGKILL)
-            for pgid in pids.values():  # never leave one behind, even on failure
-                if group_members(pgid):
-                    os.killpg(pgid, signal.SIGKILL)
-    print(log_path.read_text()[-3000:])
 
 
 def test_make_runs_processes_classify_an_upload_in_the_background(tmp_path):
@@ -101,6 +44,17 @@ def test_make_runs_processes_classify_an_upload_in_the_background(tmp_path):
         assert status["category"] == "Kitchen & Drinkware"
         # The worker's first photo loads the model, and the page said so.
         assert any(m.startswith("Loading the model") for m in messages), messages
+
+        # The dashboard's charts: the local Chart.js when `make vendor` got it.
+        staff = Site(base_url)
+        staff.login("staff", DEMO[1])
+        dashboard = staff.http.get(staff.url("/dashboard/"), timeout=30).text
+        serve = make_run_commands(0)[-1]
+        chartjs = serve[serve.index("--chartjs") + 1]
+        if (ROOT / chartjs).is_file():
+            assert f'src="/static/{chartjs.removeprefix("static/")}"' in dashboard
+        else:
+            assert 'src="https://cdn.jsdelivr.net/npm/chart.js@' in dashboard
 
         supervisor.send_signal(signal.SIGINT)  # Ctrl-C
         assert supervisor.wait(timeout=60) == 0

@@ -74,12 +74,13 @@ def training_data_confine(*, params: TrainingParams, root: Path) -> TrainingPara
             except OutsideDataRoot as error:
                 raise TrainingError(
                     f"{key} must be a path inside the training data folder ({root}), "
-                    "without symlinks"
+                    "without symlinks",
+                    param=key,
                 ) from error
     for key, path in found.items():
         if path is None:
             kind = "file" if key == "labels" else "folder"
-            raise TrainingError(f"{getattr(params, key)} is not a {kind}")
+            raise TrainingError(f"{getattr(params, key)} is not a {kind}", param=key)
     params = dataclasses.replace(
         params, **{key: str(path) for key, path in found.items()}
     )
@@ -92,7 +93,7 @@ def training_data_confine(*, params: TrainingParams, root: Path) -> TrainingPara
             else:
                 training_data_list(params=params, data_root=root)
         except DataError as error:
-            raise TrainingError(str(error)) from error
+            raise TrainingError(str(error), param="data") from error
     return params
 
 
