@@ -155,14 +155,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
         )
 
     @admin.action(
-        description="Re-classify images the active version has not seen",
+        description="Re-classify photos the active version has not seen",
         permissions=["change"],
     )
     def reclassify_unseen(self, request, queryset):
         self._reclassify(request, only_unseen=True)
 
     @admin.action(
-        description="Re-classify all images with the active version",
+        description="Re-classify all photos with the active version",
         permissions=["change"],
     )
     def reclassify_all(self, request, queryset):

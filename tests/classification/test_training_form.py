@@ -81,7 +81,7 @@ def test_with_create_categories_unknown_labels_are_no_problem(
 def test_the_catalog_with_nothing_labelled_says_so_in_the_preview(admin_client):
     response = post(admin_client, source="catalog", preview="")
     assert response.status_code == 200
-    assert "no labelled images yet" in response.context["preview"].problems[0]
+    assert "no labelled photos yet" in response.context["preview"].problems[0]
 
 
 def test_a_missing_field_of_the_source_is_an_error_beside_that_field(

@@ -222,7 +222,7 @@ def _prepare_catalog(params: TrainingParams) -> PreparedData:
     labels = catalog_labels()
     if not labels:
         raise TrainingError(
-            "the catalog has no labelled images yet (reviewed, or categorised by "
+            "the catalog has no labelled photos yet (reviewed, or categorised by "
             "their merchant)"
         )
     categories = dict(
@@ -233,7 +233,7 @@ def _prepare_catalog(params: TrainingParams) -> PreparedData:
     slugs = sorted({categories[labels[i]] for i in image_ids})
     if len(slugs) < 2:
         raise TrainingError(
-            "the catalog's labelled images cover fewer than two categories"
+            "the catalog's labelled photos cover fewer than two categories"
         )
     samples = [
         Sample(images[i], categories[labels[i]], opener=_storage_opener)
