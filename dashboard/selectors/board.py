@@ -100,7 +100,7 @@ def change_text(key: str, change: dict) -> str:
     """A change in words: "+3 vs yesterday", or a minus sign and 1.5 pts."""
     delta = change["delta"]
     if delta is None:
-        return f"nothing to compare with in {change['against']}"
+        return f"no data in {change['against']}"
     if delta == 0:
         return f"the same as {change['against']}"
     sign = "+" if delta > 0 else "−"

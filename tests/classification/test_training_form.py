@@ -123,3 +123,29 @@ def test_fields_of_another_source_are_not_sent_to_the_training(
     job = Job.objects.get(kind=Job.Kind.TRAIN)
     assert "labels" not in job.params
     assert "image_column" not in job.params
+
+
+def test_the_api_previews_the_data_with_the_same_service(admin_client, photo_folder):
+    response = admin_client.post(
+        "/api/v1/models/train/preview/",
+        {"params": {"source": "folder", "data": str(photo_folder)}},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["images"] == 8
+    assert body["unknown_labels"] == ["gizmos"]
+    assert body["unreadable"] == [["Footwear/broken.jpg", body["unreadable"][0][1]]]
+    assert not Job.objects.exists()
+
+
+def test_the_api_preview_refuses_a_folder_outside_the_training_data(admin_client):
+    response = admin_client.post(
+        "/api/v1/models/train/preview/",
+        {"params": {"source": "folder", "data": "/etc"}},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert "inside the training data folder" in error["details"]["params"][0]

@@ -364,7 +364,7 @@ def test_key_figures_show_the_change_against_the_period_before(board):
         if first_day_backlog != 2
         else "the same as the end of 9 Mar",
         "auto_accept_rate": "+33.3 pts vs the 7 days before",
-        "live_precision": "nothing to compare with in the 7 days before",
+        "live_precision": "no data in the 7 days before",
         "p95_latency_ms": "+85 ms vs the 7 days before",
     }
     assert board["changes"] == {

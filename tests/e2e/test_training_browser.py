@@ -3,6 +3,9 @@ fields of the chosen source, and the preview shows what the data holds."""
 
 import pytest
 
+# The preview lists folders with torchvision's helpers: imported here, once,
+# rather than in the live server's first request (seconds on a loaded machine).
+import classification.ml.data  # noqa: F401
 from tests.accounts.factories import UserFactory
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.sessions import signed_in_context
