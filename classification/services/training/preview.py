@@ -71,7 +71,12 @@ def training_preview(*, params: Mapping, data_root: Path) -> TrainingPreview:
         return _preview_catalog(checked)
     if checked.source == "fashion_mnist":
         return _preview_fashion_mnist(checked, data_root)
-    data, val = training_data_list(params=checked, data_root=data_root)
+    from classification.ml.paths import DataError
+
+    try:
+        data, val = training_data_list(params=checked, data_root=data_root)
+    except DataError as error:  # the tree changed since the check just made
+        raise TrainingError(str(error), param="data") from error
     samples = data.samples + (val.samples if val is not None else [])
     skipped = data.skipped + (val.skipped if val is not None else [])
     counts = Counter(s.label for s in samples)
