@@ -7,10 +7,10 @@ import shlex
 import signal
 import subprocess
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from tests.services import ROOT, free_port, project_env, wait_for_port
+from tests.services import ROOT, free_port, project_env, running, wait_for_port
 
 
 def group_members(pgid: int) -> list[int]:
@@ -56,31 +56,21 @@ def run_local(tmp_path: Path, **env_overrides: str):
     for command in setup:
         subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
     log_path = tmp_path / "run_local.log"
-    with log_path.open("wb") as log:
-        supervisor = subprocess.Popen(
-            serve,
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        pids = {}
+    pids = {}
+    # Stopped as Ctrl-C stops it: SIGINT (tests.services.stop_process).
+    with running(serve, env=env, log_name=log_path.name, log_dir=tmp_path) as proc:
         try:
-            wait_for_port(port, timeout=90, proc=supervisor)
+            wait_for_port(port, timeout=90, proc=proc)
             found = re.search(
                 r"\(pid (\d+)\), worker \(pid (\d+)\)", log_path.read_text()
             )
             assert found, log_path.read_text()
             pids = {"web": int(found[1]), "worker": int(found[2])}
-            yield f"http://127.0.0.1:{port}", supervisor, pids
+            yield f"http://127.0.0.1:{port}", proc, pids
         finally:
-            if supervisor.poll() is None:
-                supervisor.send_signal(signal.SIGINT)
-                try:
-                    supervisor.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    os.killpg(supervisor.pid, signal.SIGKILL)
+            proc.send_signal(signal.SIGINT)
+            with suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=60)
             for pgid in pids.values():  # never leave one behind, even on failure
                 if group_members(pgid):
                     os.killpg(pgid, signal.SIGKILL)
