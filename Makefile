@@ -27,7 +27,7 @@ export CHARTJS_HASH_PY := import base64, hashlib, sys; \
 .PHONY: help run test lint format worker browser clean vendor
 
 help:
-	@echo "make run    install, migrate, seed the demo merchant, serve on http://$(HOST):$(PORT)"
+	@echo "make run    install, migrate, seed the demo merchant, serve on http://$(HOST):$(PORT) with a worker"
 	@echo "make test   install and run the whole test suite"
 	@echo "make lint   ruff check and format check"
 	@echo "make worker a local Celery worker with the periodic upkeep (needs CELERY_BROKER_URL)"
@@ -44,11 +44,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 # "Running on real services").
 run worker: export DJANGO_DEBUG := true
 
+# The web server and a background worker (with the periodic upkeep) on a broker
+# under var/ that needs no service; Ctrl-C stops both (config/run_local.py).
+# Chart.js from static/vendor/ when npm could fetch it, else from its CDN.
 run: $(STAMP)
 	@mkdir -p var
+	-@$(MAKE) --no-print-directory vendor
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python -m config.run_local --chartjs $(CHARTJS) $(HOST):$(PORT)
 
 # Chromium comes from Debian's packages (never a downloaded browser build).
 browser:

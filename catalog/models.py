@@ -172,6 +172,8 @@ class ProductImage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        # "Photo" in every page, message and admin label; "image" in the code.
+        verbose_name = "photo"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -202,4 +204,4 @@ class ProductImage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Image {self.pk} of {self.product_id}"
+        return f"Photo {self.pk} of product {self.product_id}"

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,6 +27,7 @@ from classification.selectors import (
     review_reason_text,
 )
 from classification.services import intake
+from classification.services.versions import model_loading_now
 from config.errors import InvalidInput, NotFound, VitrineError
 
 IN_FLIGHT = {ImageStatus.PENDING, ImageStatus.PROCESSING}
@@ -263,9 +265,13 @@ def product_status(request: HttpRequest, pk: int) -> JsonResponse:
     """The image cards and category of a product, for the page to refresh itself."""
     product = _product(request, pk, Capability.PRODUCT_VIEW)
     cards = _image_cards(product)
+    waiting = sum(c["image"].status in IN_FLIGHT for c in cards)
+    loading = bool(waiting) and model_loading_now() is not None
     return JsonResponse(
         {
-            "in_flight": any(c["image"].status in IN_FLIGHT for c in cards),
+            "in_flight": bool(waiting),
+            "model_loading": loading,
+            "message": _status_message(waiting=waiting, loading=loading),
             "category": product.category.name if product.category else None,
             "category_source": product.get_category_source_display(),
             "images": [_image_json(c["image"], c["prediction"]) for c in cards],
@@ -277,6 +283,17 @@ def product_status(request: HttpRequest, pk: int) -> JsonResponse:
             ),
         }
     )
+
+
+def _status_message(*, waiting: int, loading: bool) -> str:
+    if loading:
+        return (
+            "Loading the model: the first photo after a start takes a few "
+            "seconds, the next ones a fraction of a second."
+        )
+    if waiting:
+        return f"Classifying {waiting} photo{pluralize(waiting)}…"
+    return ""
 
 
 def _image_json(image, prediction) -> dict:

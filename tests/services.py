@@ -244,10 +244,16 @@ def manage(*args: str, env: dict[str, str], timeout: float = 300) -> str:
 
 @contextmanager
 def running(
-    args: list[str], *, env: dict[str, str], log_name: str
+    args: list[str],
+    *,
+    env: dict[str, str],
+    log_name: str,
+    log_dir: Path | None = None,
 ) -> Iterator[subprocess.Popen]:
-    """Run a project process for the duration of the block, logging to a file."""
-    log_dir = Path(tempfile.mkdtemp(prefix="vitrine-proc-"))
+    """Run a project process for the duration of the block, logging to a file
+    (in ``log_dir`` when given, and kept there)."""
+    keep = log_dir is not None
+    log_dir = log_dir or Path(tempfile.mkdtemp(prefix="vitrine-proc-"))
     log = open(log_dir / log_name, "wb")  # noqa: SIM115
     proc = subprocess.Popen(
         args,
@@ -266,7 +272,7 @@ def running(
         log.close()
         if failed:  # keep the log for whoever reads the failure
             print(f"{log_name} is kept in {log_dir}")
-        else:
+        elif not keep:
             shutil.rmtree(log_dir, ignore_errors=True)
 
 

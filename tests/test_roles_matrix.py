@@ -214,6 +214,8 @@ MATRIX = [
     row("POST", "api:model-version-rollback", 401, 403, 403, 403, 403, 403, 409),
     row("POST", "api:model-version-train", 401, 403, 403, 403, 403, 403, 202,
         body={"params": {}}),
+    row("POST", "api:model-version-train-preview", 401, 403, 403, 403, 403, 403,
+        200, body={"params": {}}),
     row("POST", "api:model-version-reclassify", 401, 403, 403, 403, 403, 403, 202,
         body={"only_unseen": True}),
     row("GET", "api:job-list", 401, 403, 403, 403, 403, 403, 200),

@@ -5,6 +5,8 @@ from django.contrib import admin
 from classification.admin.presenters import STYLESHEETS, progress_html
 from classification.models import Job
 
+JOB_REFRESH_SECONDS = 3
+
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
@@ -40,6 +42,20 @@ class JobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A job still queued or running: the page reloads itself (every
+        ``JOB_REFRESH_SECONDS``) to show its progress."""
+        job = self.get_object(request, object_id)
+        in_progress = job is not None and job.status in (
+            Job.Status.QUEUED,
+            Job.Status.RUNNING,
+        )
+        extra_context = {
+            **(extra_context or {}),
+            "refresh_seconds": JOB_REFRESH_SECONDS if in_progress else None,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="Progress", ordering="progress")
     def progress_bar(self, obj):

@@ -104,7 +104,7 @@ def metrics_summary_html(metrics: dict, review_share: float | None = None) -> st
         (
             "Measured on",
             f"{metrics.get('measured_on', '?')} split, "
-            f"{metrics.get('count', '?')} images",
+            f"{metrics.get('count', '?')} photos",
         ),
         ("Accuracy", percent(metrics.get("accuracy"))),
         ("Macro-F1", number(metrics.get("macro_f1"))),

@@ -2,7 +2,6 @@
 form that starts a training job (the metrics' HTML lives in ``presenters``).
 """
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -28,6 +27,7 @@ from classification.admin.presenters import (
     when,
 )
 from classification.admin.thresholds import thresholds_view
+from classification.admin.training import TrainingForm
 from classification.models import ModelVersion
 from classification.rollout import shadow_comparison, version_review_share
 from classification.services.reclassification import reclassify_job_start
@@ -37,8 +37,9 @@ from classification.services.shadow import (
     model_version_shadow_stop,
 )
 from classification.services.training import TrainingError
+from classification.services.training.data import training_data_root
 from classification.services.training.jobs import training_job_start
-from classification.services.training.params import MODES, SOURCES
+from classification.services.training.preview import training_preview
 from classification.services.versions import (
     NothingToRollBack,
     model_version_rollback,
@@ -296,14 +297,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
         )
 
     @admin.action(
-        description="Re-classify images the active version has not seen",
+        description="Re-classify photos the active version has not seen",
         permissions=["change"],
     )
     def reclassify_unseen(self, request, queryset):
         self._reclassify(request, only_unseen=True)
 
     @admin.action(
-        description="Re-classify all images with the active version",
+        description="Re-classify all photos with the active version",
         permissions=["change"],
     )
     def reclassify_all(self, request, queryset):
@@ -334,69 +335,38 @@ class ModelVersionAdmin(admin.ModelAdmin):
         ]
 
     def train_view(self, request):
-        """A form that starts a training job, then shows the job."""
+        """A form that previews the data ("Preview the data") or starts a
+        training job ("Start training"), then shows the job."""
         if not self.has_change_permission(request):
             raise PermissionDenied
         form = TrainingForm(request.POST or None)
+        preview = None
         if request.method == "POST" and form.is_valid():
             try:
-                with transaction.atomic():
-                    job = training_job_start(params=form.params(), user=request.user)
+                if "preview" in request.POST:
+                    preview = training_preview(
+                        params=form.params(), data_root=training_data_root()
+                    )
+                else:
+                    with transaction.atomic():
+                        job = training_job_start(
+                            params=form.params(), user=request.user
+                        )
+                    self.message_user(
+                        request,
+                        f"Training job {job.pk} queued; its progress shows here.",
+                    )
+                    return redirect("admin:classification_job_change", job.pk)
             except TrainingError as error:
-                form.add_error(None, str(error))
-            else:
-                self.message_user(
-                    request, f"Training job {job.pk} queued; its progress shows here."
-                )
-                return redirect("admin:classification_job_change", job.pk)
+                form.add_training_error(error)
         context = {
             **self.admin_site.each_context(request),
             "title": "Train a new model version",
             "form": form,
+            "preview": preview,
             "opts": self.model._meta,
             "data_root": settings.VITRINE_TRAINING_DATA_ROOT,
         }
         return TemplateResponse(
             request, "admin/classification/modelversion/train.html", context
         )
-
-
-class TrainingForm(forms.Form):
-    source = forms.ChoiceField(
-        choices=[(s, s.replace("_", "-")) for s in SOURCES],
-        initial="catalog",
-        help_text="catalog: reviewed images and merchant-set categories; folder: "
-        "one sub-folder per category; csv: a folder of images and a CSV file; "
-        "fashion-mnist: the four IDX files.",
-    )
-    data = forms.CharField(
-        required=False, help_text="A folder inside the training data folder."
-    )
-    val_data = forms.CharField(
-        required=False, help_text="Folder source only: a validation folder."
-    )
-    labels = forms.CharField(required=False, help_text="CSV source: the CSV file.")
-    image_column = forms.CharField(required=False)
-    label_column = forms.CharField(required=False)
-    name = forms.CharField(required=False, max_length=120)
-    mode = forms.ChoiceField(choices=[(m, m) for m in MODES], initial="head")
-    seed = forms.IntegerField(min_value=0, initial=0)
-    epochs = forms.IntegerField(min_value=1, required=False)
-    target_precision = forms.FloatField(min_value=0.5, max_value=0.999, initial=0.97)
-    class_balanced = forms.BooleanField(
-        required=False,
-        help_text="Weigh each category by the inverse of its share of the "
-        "training images: rare categories are found more often, at some cost "
-        "in overall accuracy.",
-    )
-    create_categories = forms.BooleanField(
-        required=False, help_text="Create categories for unknown labels."
-    )
-    activate = forms.BooleanField(required=False, help_text="Activate when done.")
-
-    def params(self) -> dict:
-        return {
-            key: value
-            for key, value in self.cleaned_data.items()
-            if value not in (None, "")
-        }

@@ -1,6 +1,7 @@
 """Classification over the API: classify on the spot, predictions and their
 review, model versions and their roll-out, jobs and statistics."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -46,6 +47,8 @@ from classification.services import reviews as review_services
 from classification.services import shadow as shadow_services
 from classification.services import versions as version_services
 from classification.services.training import jobs as training_jobs
+from classification.services.training.data import training_data_root
+from classification.services.training.preview import training_preview
 from config.api import IDEMPOTENCY_KEY_PARAMETER, idempotent, validated
 from imaging.errors import ImageRejected
 
@@ -341,6 +344,7 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
             "list",
             "retrieve",
             "train",
+            "train_preview",
             "activate",
             "comparison",
             "shadow",
@@ -373,6 +377,24 @@ class ModelVersionViewSet(viewsets.ReadOnlyModelViewSet):
         data = validated(TrainInputSerializer, request)
         job = training_jobs.training_job_start(params=data["params"], user=request.user)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        operation_id="models_train_preview",
+        request=TrainInputSerializer,
+        responses={200: OpenApiTypes.OBJECT},
+        description="What a training with these params would read, starting "
+        "nothing: `images`, `categories` (label, slug, name, exists, images), "
+        "`unknown_labels`, `opened`, `unreadable` ([file, reason], the first 20) "
+        "and `unreadable_count`, `skipped` and `skipped_count`, and `problems` "
+        "that would stop the training.",
+    )
+    @action(detail=False, methods=["post"], url_path="train/preview")
+    def train_preview(self, request):
+        data = validated(TrainInputSerializer, request)
+        preview = training_preview(
+            params=data["params"], data_root=training_data_root()
+        )
+        return Response(preview.as_dict())
 
     @extend_schema(
         operation_id="models_activate",

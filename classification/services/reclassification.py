@@ -62,7 +62,7 @@ def reclassify_job_start(*, only_unseen: bool, user) -> Job:
             "failed": 0,
             "after_id": 0,
         },
-        message=f"{total} images to classify with {version.name}.",
+        message=f"{total} photos to classify with {version.name}.",
     )
     job_id = job.pk
     transaction.on_commit(lambda: reclassify_batch.delay(job_id, 0))
@@ -148,7 +148,7 @@ def reclassify_batch_run(*, job_id: int, after_id: int) -> int | None:
         total = max(result.get("total", 0), result["processed"], 1)
         job.progress = 1.0 if done else round(result["processed"] / total, 4)
         job.message = (
-            f"{result['processed']} images done, {result['changed']} changed, "
+            f"{result['processed']} photos done, {result['changed']} changed, "
             f"{result['failed']} failed."
         )
         if done:

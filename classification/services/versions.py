@@ -8,8 +8,11 @@ processes stay light.
 
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -290,6 +293,28 @@ def model_version_ensure_default() -> ModelVersion:
         return ModelVersion.objects.get(status=ModelVersion.Status.ACTIVE)
 
 
+# While a process loads a model (seconds, once per process and version), the
+# product pages say so: through the cache, which web and worker processes share
+# when CACHE_URL names one (`make run` gives them a file cache).
+MODEL_LOADING_KEY = "classification:model-loading"
+MODEL_LOADING_TIMEOUT = 300
+
+
+@contextmanager
+def model_loading(version: ModelVersion) -> Iterator[None]:
+    """Say, for the duration of the block, that ``version`` is being loaded."""
+    cache.set(MODEL_LOADING_KEY, version.name, timeout=MODEL_LOADING_TIMEOUT)
+    try:
+        yield
+    finally:
+        cache.delete(MODEL_LOADING_KEY)
+
+
+def model_loading_now() -> str | None:
+    """The name of the version some process is loading now, if any."""
+    return cache.get(MODEL_LOADING_KEY)
+
+
 def classifier_for(version: ModelVersion):
     """Return the loaded classifier of ``version``, cached once per process.
 
@@ -300,7 +325,7 @@ def classifier_for(version: ModelVersion):
     # settings divide this host's CPUs between them.
     import torch
 
-    from classification.ml.registry import get_classifier
+    from classification.ml.registry import get_classifier, loaded_keys
     from classification.ml.runtime import ONNXRUNTIME
 
     threads = settings.VITRINE_INFERENCE_THREADS
@@ -309,14 +334,21 @@ def classifier_for(version: ModelVersion):
     if not version.serving:
         version = model_version_export(version=version)
     served = version.serving.get("runtime") == ONNXRUNTIME
-    return get_classifier(
-        str(version.pk),
-        lambda: _stored_read(version.artifact.name),
-        version.checksum,
-        load_served=(lambda: _served_read(version)) if served else None,
-        served_sha256=version.serving.get("checksum", ""),
-        threads=threads,
-    )
+
+    def classifier():
+        return get_classifier(
+            str(version.pk),
+            lambda: _stored_read(version.artifact.name),
+            version.checksum,
+            load_served=(lambda: _served_read(version)) if served else None,
+            served_sha256=version.serving.get("checksum", ""),
+            threads=threads,
+        )
+
+    if str(version.pk) in loaded_keys():
+        return classifier()
+    with model_loading(version):
+        return classifier()
 
 
 def _served_read(version: ModelVersion) -> bytes | None:

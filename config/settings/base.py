@@ -9,6 +9,7 @@ from pathlib import Path
 import environ
 from django.utils.csp import CSP
 
+from config.broker import transport_options
 from config.csp import image_sources, script_sources
 from config.hardware import inference_layout, usable_cpus
 
@@ -253,7 +254,8 @@ SECURE_CSP = {
 VITRINE_NEAR_DUPLICATE_HAMMING = env.int("VITRINE_NEAR_DUPLICATE_HAMMING", default=2)
 VITRINE_NEAR_DUPLICATE_COSINE = env.float("VITRINE_NEAR_DUPLICATE_COSINE", default=0.95)
 
-# --- Celery: eager (in-process) unless a broker is configured.
+# --- Celery: eager (in-process) unless a broker is configured; `make run` sets
+# the embedded one (config/broker.py, config/run_local.py).
 _broker_url = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not _broker_url
 # In-process mode still wants a URL: an in-memory one never leaves the process.
@@ -270,6 +272,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged task comes back after this long if its worker vanished.
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    **transport_options(_broker_url, VAR_DIR),
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {

@@ -47,6 +47,10 @@ class Period:
         """The first moment after the period."""
         return midnight(self.end + DAY)
 
+    def previous(self) -> Period:
+        """The period of the same length that ends the day before this one."""
+        return Period(start=self.start - len(self) * DAY, end=self.start - DAY)
+
     def as_dict(self) -> dict:
         return {
             "start": self.start.isoformat(),

@@ -427,8 +427,16 @@ function showNumbers(numbers) {
   }
 }
 
+function showChanges(changes) {
+  for (const [key, change] of Object.entries(changes)) {
+    const element = document.querySelector(`[data-change="${key}"]`);
+    if (element) element.textContent = change.text;
+  }
+}
+
 function render(data) {
   showNumbers(data.numbers);
+  showChanges(data.changes);
   emptyBanner.hidden = !data.empty;
   scopeLine.textContent = `${data.period.start} to ${data.period.end} · ${data.merchant ? data.merchant.name : "All merchants"}`;
   for (const [key, chartData] of Object.entries(data.charts)) {

@@ -10,6 +10,11 @@ const summaryBox = form.querySelector(".upload-summary");
 const summaryText = document.getElementById("upload-summary-text");
 const cards = document.getElementById("image-cards");
 const announcer = document.getElementById("media-announcer");
+// What the photos are waiting for ("Loading the model: ..."), from the status.
+const waitNote = document.createElement("p");
+waitNote.className = "muted upload-status";
+waitNote.setAttribute("role", "status");
+list.after(waitNote);
 let polling = false;
 
 function announce(text) {
@@ -105,6 +110,7 @@ async function refresh() {
   const focused = document.activeElement?.closest?.(".image-card");
   const focusKey = focused && [focused.dataset.imageId, focusClass(document.activeElement)];
   cards.innerHTML = data.html; // server-rendered, escaped by the template
+  waitNote.textContent = data.message;
   document.getElementById("no-photos")?.remove();
   document.getElementById("product-category").textContent =
     data.category || "Not set yet";

@@ -24,7 +24,7 @@ def test_requeue_stuck_queues_only_old_waiting_images(merchant, capsys):
 
     call_command("requeue_stuck", "--older-than", "3600")
 
-    assert capsys.readouterr().out.strip() == "Queued 1 image again."
+    assert capsys.readouterr().out.strip() == "Queued 1 photo again."
     # The file of this row does not exist: the task ran and recorded why.
     stuck.refresh_from_db()
     fresh.refresh_from_db()

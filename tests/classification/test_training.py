@@ -281,7 +281,7 @@ def test_training_from_the_catalog_reuses_stored_embeddings(
 
 
 def test_an_empty_catalog_cannot_train(db):
-    with pytest.raises(TrainingError, match="no labelled images"):
+    with pytest.raises(TrainingError, match="no labelled photos"):
         model_train(params={"source": "catalog"})
 
 

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils.timezone import localtime
@@ -212,3 +213,22 @@ def test_a_version_page_is_a_report_without_save_or_delete(
     # The curve's canvas, its data and its script (no inline script: CSP).
     assert 'id="precision-coverage"' in page and 'id="curve-data"' in page
     assert "js/model_version.js" in page
+
+
+@pytest.mark.parametrize(
+    ("status", "reloads"),
+    [
+        (Job.Status.QUEUED, True),
+        (Job.Status.RUNNING, True),
+        (Job.Status.SUCCEEDED, False),
+        (Job.Status.FAILED, False),
+    ],
+)
+def test_a_jobs_page_reloads_itself_while_the_job_is_in_progress(
+    admin_client, status, reloads
+):
+    job = Job.objects.create(kind=Job.Kind.TRAIN, status=status, progress=0.4)
+    page = admin_client.get(
+        reverse("admin:classification_job_change", args=[job.pk])
+    ).content.decode()
+    assert ('<meta http-equiv="refresh" content="3">' in page) is reloads

@@ -309,12 +309,12 @@ def test_a_new_install_has_empty_charts_and_no_rates(db):
     assert board["charts"]["confusion"]["model_version"] is None
 
 
-def test_dashboard_data_makes_a_fixed_number_of_queries(
+def test_dashboard_data_makes_a_fixed_number_of_queries(  # 3 for the changes
     known, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(22):
         dashboard_data(period=PERIOD, now=NOW)
-    with django_assert_max_num_queries(19):
+    with django_assert_max_num_queries(22):
         dashboard_data(period=Period.last(90, today=PERIOD.end), now=NOW)
 
 
@@ -376,3 +376,46 @@ def test_audit_samples_measure_automatic_decisions_and_not_live_precision(known)
     assert 0.25 < low < 0.75 < high < 1.0
     # Audited predictions were decided by the model: 2 + 4 of 10 classifications.
     assert numbers["auto_accept_rate"] == 0.6
+
+
+def test_key_figures_show_the_change_against_the_period_before(board):
+    # The 7 days before: 03-02 to 03-08, where only P0 was written (v1, sent to
+    # review, 90 ms, never reviewed); yesterday (03-14) J2 and J3 came in.
+    first_day_backlog = board["charts"]["backlog"]["backlog"][0]
+    texts = {key: change.pop("text") for key, change in board["changes"].items()}
+    assert texts == {
+        "images_today": "−1 vs yesterday",
+        "backlog": f"{2 - first_day_backlog:+} vs the end of 9 Mar".replace("-", "−")
+        if first_day_backlog != 2
+        else "the same as the end of 9 Mar",
+        "auto_accept_rate": "+33.3 pts vs the 7 days before",
+        "live_precision": "no data in the 7 days before",
+        "p95_latency_ms": "+85 ms vs the 7 days before",
+    }
+    assert board["changes"] == {
+        "images_today": {"previous": 2, "delta": -1, "against": "yesterday"},
+        "backlog": {
+            "previous": first_day_backlog,
+            "delta": 2 - first_day_backlog,
+            "against": "the end of 9 Mar",
+        },
+        "auto_accept_rate": {
+            "previous": 0.0,
+            "delta": 33.3,  # percentage points: 2 of 6 against 0 of 1
+            "against": "the 7 days before",
+        },
+        "live_precision": {
+            "previous": None,  # nothing reviewed: nothing to compare with
+            "delta": None,
+            "against": "the 7 days before",
+        },
+        "p95_latency_ms": {
+            "previous": 90.0,
+            "delta": 85.0,
+            "against": "the 7 days before",
+        },
+    }
+
+
+def test_the_period_before_is_as_long_and_ends_the_day_before():
+    assert PERIOD.previous() == Period(start=date(2026, 3, 2), end=date(2026, 3, 8))

@@ -25,4 +25,4 @@ class Command(BaseCommand):
             self.stderr.write("--older-than must be zero or more seconds.")
             raise SystemExit(2)
         count = images_requeue_stuck(older_than_seconds=older_than)
-        self.stdout.write(f"Queued {count} image{'s' if count != 1 else ''} again.")
+        self.stdout.write(f"Queued {count} photo{'s' if count != 1 else ''} again.")

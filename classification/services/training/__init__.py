@@ -19,6 +19,14 @@ from config.errors import InvalidInput
 
 
 class TrainingError(InvalidInput):
-    """The training cannot run as asked; the message says why."""
+    """The training cannot run as asked; the message says why.
+
+    ``param`` names the training parameter at fault, when one is (the admin's
+    form shows the message beside it); the API answers under ``params``.
+    """
 
     field = "params"
+
+    def __init__(self, message: str, *, param: str | None = None, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.param = param

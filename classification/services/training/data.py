@@ -74,12 +74,13 @@ def training_data_confine(*, params: TrainingParams, root: Path) -> TrainingPara
             except OutsideDataRoot as error:
                 raise TrainingError(
                     f"{key} must be a path inside the training data folder ({root}), "
-                    "without symlinks"
+                    "without symlinks",
+                    param=key,
                 ) from error
     for key, path in found.items():
         if path is None:
             kind = "file" if key == "labels" else "folder"
-            raise TrainingError(f"{getattr(params, key)} is not a {kind}")
+            raise TrainingError(f"{getattr(params, key)} is not a {kind}", param=key)
     params = dataclasses.replace(
         params, **{key: str(path) for key, path in found.items()}
     )
@@ -92,7 +93,7 @@ def training_data_confine(*, params: TrainingParams, root: Path) -> TrainingPara
             else:
                 training_data_list(params=params, data_root=root)
         except DataError as error:
-            raise TrainingError(str(error)) from error
+            raise TrainingError(str(error), param="data") from error
     return params
 
 
@@ -221,7 +222,7 @@ def _prepare_catalog(params: TrainingParams) -> PreparedData:
     labels = catalog_labels()
     if not labels:
         raise TrainingError(
-            "the catalog has no labelled images yet (reviewed, or categorised by "
+            "the catalog has no labelled photos yet (reviewed, or categorised by "
             "their merchant)"
         )
     categories = dict(
@@ -232,7 +233,7 @@ def _prepare_catalog(params: TrainingParams) -> PreparedData:
     slugs = sorted({categories[labels[i]] for i in image_ids})
     if len(slugs) < 2:
         raise TrainingError(
-            "the catalog's labelled images cover fewer than two categories"
+            "the catalog's labelled photos cover fewer than two categories"
         )
     samples = [
         Sample(images[i], categories[labels[i]], opener=_storage_opener)

@@ -68,13 +68,15 @@ class TrainingParams:
             clean[key] = params.get(key, getattr(defaults, key))
             # JSON from the API: the string "false" must not mean yes.
             if not isinstance(clean[key], bool):
-                raise TrainingError(f"{key} must be true or false")
+                raise TrainingError(f"{key} must be true or false", param=key)
         clean["source"] = source = params.get("source", defaults.source)
         if source not in SOURCES:
-            raise TrainingError(f"source must be one of {', '.join(SOURCES)}")
+            raise TrainingError(
+                f"source must be one of {', '.join(SOURCES)}", param="source"
+            )
         clean["mode"] = params.get("mode", defaults.mode)
         if clean["mode"] not in MODES:
-            raise TrainingError(f"mode must be one of {', '.join(MODES)}")
+            raise TrainingError(f"mode must be one of {', '.join(MODES)}", param="mode")
         for key in ("seed", "epochs"):
             value = params.get(key)
             if value is None:
@@ -82,42 +84,51 @@ class TrainingParams:
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise TrainingError(f"{key} must be a non-negative integer")
+                raise TrainingError(f"{key} must be a non-negative integer", param=key)
             clean[key] = value
         if clean.get("epochs") == 0:
-            raise TrainingError("epochs must be at least 1")
+            raise TrainingError("epochs must be at least 1", param="epochs")
         if clean.get("epochs", 0) > MAX_EPOCHS:
-            raise TrainingError(f"epochs must be at most {MAX_EPOCHS}")
+            raise TrainingError(f"epochs must be at most {MAX_EPOCHS}", param="epochs")
         if clean["seed"] > MAX_SEED:
-            raise TrainingError(f"seed must be at most {MAX_SEED}")
+            raise TrainingError(f"seed must be at most {MAX_SEED}", param="seed")
         clean["target_precision"] = target = params.get(
             "target_precision", defaults.target_precision
         )
         if not isinstance(target, int | float) or not 0.5 <= target < 1:
-            raise TrainingError("target_precision must be between 0.5 and 1")
+            raise TrainingError(
+                "target_precision must be between 0.5 and 1", param="target_precision"
+            )
         for key in _TEXTS:
             value = params.get(key)
             if value not in (None, ""):
                 if not isinstance(value, str):
-                    raise TrainingError(f"{key} must be a string")
+                    raise TrainingError(f"{key} must be a string", param=key)
                 if "\x00" in value:
-                    raise TrainingError(f"{key} must not contain NUL characters")
+                    raise TrainingError(
+                        f"{key} must not contain NUL characters", param=key
+                    )
                 clean[key] = value.strip()
         if source != "catalog" and not clean.get("data"):
-            raise TrainingError(f"a {source} training needs data (a folder)")
+            raise TrainingError(
+                f"a {source} training needs data (a folder)", param="data"
+            )
         if source == "csv":
             for key in ("labels", "image_column", "label_column"):
                 if not clean.get(key):
-                    raise TrainingError(f"a csv training needs {key}")
+                    raise TrainingError(f"a csv training needs {key}", param=key)
         if clean.get("val_data") and source != "folder":
-            raise TrainingError("val_data goes with a folder source")
+            raise TrainingError("val_data goes with a folder source", param="val_data")
         if source == "fashion_mnist" and clean["mode"] == "finetune":
             raise TrainingError(
-                "Fashion-MNIST trains its own network; mode must be head"
+                "Fashion-MNIST trains its own network; mode must be head",
+                param="mode",
             )
         name = clean.get("name")
         if name and ModelVersion.objects.filter(name=name).exists():
-            raise TrainingError(f"a model version named {name!r} exists already")
+            raise TrainingError(
+                f"a model version named {name!r} exists already", param="name"
+            )
         return cls(**clean)
 
     def as_dict(self) -> dict[str, Any]:
