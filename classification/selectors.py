@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from catalog.models import CategorySource, ProductImage
 from classification.models import ModelVersion, NearDuplicate, Prediction, Review
+from classification.pipeline import PipelineState, pipeline_state  # noqa: F401
 
 
 def model_version_active() -> ModelVersion | None:

@@ -6,19 +6,17 @@ Torch is imported lazily (through the versions service) so web processes stay li
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
 
 from catalog.models import Category, CategorySource, ImageStatus, ProductImage
 from catalog.services import image_set_status, product_set_category, upload_read
 from classification import signals
-from classification.models import ModelVersion, Prediction
+from classification.models import ClassificationRequest, ModelVersion, Prediction
 from classification.services.duplicates import image_near_duplicates_find
 from classification.services.versions import (
     classifier_for,
@@ -60,6 +58,7 @@ def image_classify(*, image_id: int) -> ClassifyOutcome:
             return ClassifyOutcome(None, False)
         done = Prediction.objects.filter(image=image, model_version=version).first()
         if done and done.status != Prediction.Status.FAILED:
+            ClassificationRequest.objects.filter(image=image).delete()
             return ClassifyOutcome(done, False)
         image_set_status(image=image, status=ImageStatus.PROCESSING)
 
@@ -109,6 +108,8 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
         .select_related("product", "product__category")
         .get(pk=image_id)
     )
+    # The outcome is stored below, in this transaction: nothing is owed then.
+    ClassificationRequest.objects.filter(image=image).delete()
     done = Prediction.objects.filter(image=image, model_version=version).first()
     if done and done.status != Prediction.Status.FAILED:
         return ClassifyOutcome(done, False)
@@ -163,12 +164,20 @@ def _prediction_store(*, image_id, version, result, latency_ms) -> ClassifyOutco
 
 
 @transaction.atomic
-def prediction_record_failure(*, image_id: int, reason: str) -> Prediction | None:
-    """Record that the active version could not classify the image, and why."""
+def prediction_record_failure(
+    *, image_id: int, reason: str, transient: bool = False
+) -> Prediction | None:
+    """Record that the active version could not classify the image, and why.
+
+    A permanent failure closes the image's classification request; a transient
+    one leaves it for the dispatcher to send again (request_retry_later).
+    """
     version = model_version_ensure_default()
     image = ProductImage.objects.select_for_update().filter(pk=image_id).first()
     if image is None:
         return None
+    if not transient:
+        ClassificationRequest.objects.filter(image=image).delete()
     done = Prediction.objects.filter(image=image, model_version=version).first()
     if done and done.status != Prediction.Status.FAILED:
         return done
@@ -186,33 +195,6 @@ def prediction_record_failure(*, image_id: int, reason: str) -> Prediction | Non
     image_set_status(image=image, status=ImageStatus.FAILED)
     logger.warning("image %s failed to classify: %s", image_id, reason)
     return prediction
-
-
-def images_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
-    """Queue again images left pending or processing too long (a lost worker).
-
-    Return how many were queued. Classification is idempotent, so queuing an image
-    whose task is in fact still alive costs one extra no-op task. A queued image's
-    clock starts again, so a long backlog is not queued once more on every run.
-    """
-    # Deferred: classification.tasks imports this module (its tasks call it).
-    from classification.tasks import classify_image
-
-    age = older_than_seconds
-    if age is None:
-        age = settings.VITRINE_STUCK_AFTER_SECONDS
-    cutoff = timezone.now() - timedelta(seconds=age)
-    with transaction.atomic():
-        ids = list(
-            ProductImage.objects.filter(
-                status__in=[ImageStatus.PENDING, ImageStatus.PROCESSING],
-                status_changed_at__lt=cutoff,
-            ).values_list("pk", flat=True)
-        )
-        ProductImage.objects.filter(pk__in=ids).update(status_changed_at=timezone.now())
-    for image_id in ids:
-        classify_image.delay(image_id)
-    return len(ids)
 
 
 @dataclass(frozen=True)

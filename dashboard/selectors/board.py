@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
+from classification.selectors import pipeline_state
 from dashboard.selectors import health, quality, review, volume
 from dashboard.selectors.period import Period, midnight
 from dashboard.selectors.scope import Scope, ratio, rounded
@@ -63,6 +64,8 @@ def dashboard_data(
         "period": period.as_dict(),
         "merchant": ({"id": merchant.pk, "name": merchant.name} if merchant else None),
         "numbers": numbers(scope),
+        # The pipeline now, whatever the period and merchant (as /health/ says).
+        "pipeline": pipeline_state().as_dict(),
         "charts": charts,
         # The backlog's age is about now, whatever the period.
         "empty": all(

@@ -147,8 +147,9 @@ def test_json_makes_a_bounded_number_of_queries(
     staff_client, known, django_assert_max_num_queries
 ):
     # Session, user, the user's roles and the merchant filter, then the
-    # dashboard's own 19 (alpha has no failures to break down by day).
-    with django_assert_max_num_queries(23):
+    # dashboard's own 19 (alpha has no failures to break down by day) and the
+    # pipeline's 2.
+    with django_assert_max_num_queries(25):
         response = staff_client.get(
             reverse("dashboard:data"), {**CUSTOM, "merchant": known.alpha.pk}
         )
@@ -158,9 +159,10 @@ def test_json_makes_a_bounded_number_of_queries(
 def test_page_makes_a_bounded_number_of_queries(
     staff_client, known, django_assert_max_num_queries
 ):
-    # The dashboard's 20 for a period that ended before today, the merchant
-    # list of the filter form, session, user and the menu's membership.
-    with django_assert_max_num_queries(24):
+    # The dashboard's 20 for a period that ended before today, the pipeline's
+    # 2, the merchant list of the filter form, session, user and the menu's
+    # membership.
+    with django_assert_max_num_queries(26):
         response = staff_client.get(reverse("dashboard:index"), CUSTOM)
     assert response.status_code == 200
 
@@ -291,3 +293,33 @@ def test_period_constant_matches_custom_filters():
         CUSTOM["start"],
         CUSTOM["end"],
     )
+
+
+def test_the_dashboard_shows_the_pipeline_as_health_sees_it(
+    staff_client, merchant, broker
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from classification.models import ClassificationRequest
+    from classification.services.dispatch import requests_dispatch
+    from tests.classification.factories import ProductImageFactory
+
+    broker.up()
+    image = ProductImageFactory(product__merchant=merchant)
+    ClassificationRequest.objects.create(image=image, due_at=timezone.now())
+    requests_dispatch()
+    ClassificationRequest.objects.update(
+        created_at=timezone.now() - timedelta(minutes=12)
+    )
+
+    data = staff_client.get(reverse("dashboard:data")).json()["pipeline"]
+    page = staff_client.get(reverse("dashboard:index")).content.decode()
+
+    assert data["waiting"] == 1 and data["stalled"] is True
+    assert data["queues"] == {"default": 0, "inference": 1, "training": 0}
+    assert 'data-pipeline="oldest_waiting_seconds">12 min<' in page
+    assert 'data-pipeline="worker">never seen<' in page
+    assert "default 0 · inference 1 · training 0" in page
+    assert 'data-pipeline="stalled"' in page
