@@ -173,7 +173,7 @@ def _claim(*, now: datetime, image_ids, fresh_only):
 
     Return the requests to send, and how many were postponed and given up."""
     due = (
-        ClassificationRequest.objects.select_for_update(skip_locked=True)
+        ClassificationRequest.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("image")
         .filter(due_at__lte=now)
     )
