@@ -391,3 +391,43 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} job {self.pk} ({self.status})"
+
+
+class ClassificationRequest(models.Model):
+    """A classification still owed to an image: the outbox the dispatcher reads.
+
+    Written in the transaction that stores the photo, so that an upload that
+    committed always leaves its intent behind, whatever the broker's state; the
+    dispatcher (on commit, and the periodic upkeep) hands it to the broker, and
+    the task removes it once the image has an outcome. A transient failure keeps
+    it, due again later; see classification.services.dispatch.
+    """
+
+    image = models.OneToOneField(
+        "catalog.ProductImage",
+        on_delete=models.CASCADE,
+        related_name="classification_request",
+    )
+    dispatches = models.PositiveIntegerField(
+        default=0, help_text="Times handed to the broker."
+    )
+    due_at = models.DateTimeField(db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+
+    def __str__(self) -> str:
+        return f"classification of image {self.image_id} ({self.dispatches})"
+
+
+class WorkerHeartbeat(models.Model):
+    """When a worker last ran the periodic upkeep: health's sign of life."""
+
+    hostname = models.CharField(max_length=255, unique=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

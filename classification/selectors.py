@@ -41,6 +41,7 @@ from classification.models import (
     Review,
     ReviewReason,
 )
+from classification.pipeline import PipelineState, pipeline_state  # noqa: F401
 
 
 def model_version_active() -> ModelVersion | None:

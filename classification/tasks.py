@@ -3,24 +3,43 @@
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from django.conf import settings
 
-from classification.services import predictions, reclassification, shadow
+from classification.services import dispatch, predictions, reclassification, shadow
 from config.tasks import TransientRetryTask
 
 logger = logging.getLogger(__name__)
 
 
 class ClassifyImageTask(TransientRetryTask):
+    # A photo that ran out of time (the model loading on a loaded host) is
+    # dispatched again; the dispatcher's cap ends a photo that always does.
+    worth_another_try = (SoftTimeLimitExceeded, TimeLimitExceeded)
+
+    # One photo takes well under a second, the model's first load a few: past
+    # VITRINE_CLASSIFY_TIME_LIMIT the task is dead, and the dispatcher sends the
+    # photo again. Read when the worker starts.
+    @property
+    def time_limit(self) -> int:
+        return settings.VITRINE_CLASSIFY_TIME_LIMIT
+
+    @property
+    def soft_time_limit(self) -> int:
+        return settings.VITRINE_CLASSIFY_TIME_LIMIT * 2 // 3
+
     def record_failure(self, reason: str, image_id: int) -> None:
         predictions.prediction_record_failure(image_id=image_id, reason=reason)
 
+    def record_gave_up(self, reason: str, image_id: int) -> None:
+        # Failed, with the reason, and dispatched again after the backoff.
+        predictions.prediction_record_failure(
+            image_id=image_id, reason=reason, transient=True
+        )
+        dispatch.request_retry_later(image_id=image_id, reason=reason)
 
-@shared_task(
-    base=ClassifyImageTask,
-    name="classification.tasks.classify_image",
-    soft_time_limit=120,
-    time_limit=180,
-)
+
+@shared_task(base=ClassifyImageTask, name="classification.tasks.classify_image")
 def classify_image(image_id: int) -> None:
     """Classify one image (service: image_classify)."""
     try:
@@ -96,11 +115,14 @@ def reclassify_batch(self, job_id: int, after_id: int) -> None:
 
 
 @shared_task(
-    name="classification.tasks.requeue_stuck_images",
-    soft_time_limit=120,
-    time_limit=180,
+    bind=True,
+    name="classification.tasks.dispatch_classifications",
+    soft_time_limit=60,
+    time_limit=90,
 )
-def requeue_stuck_images() -> int:
-    """Queue again images stuck waiting or in classification (periodic, by beat;
-    service: images_requeue_stuck)."""
-    return predictions.images_requeue_stuck()
+def dispatch_classifications(self) -> int:
+    """Note this worker's heartbeat, then hand the classifications owed to the
+    broker (periodic, by beat; service: requests_dispatch). Return how many
+    were sent."""
+    dispatch.heartbeat_record(hostname=self.request.hostname or "unknown")
+    return dispatch.requests_dispatch().sent

@@ -3,7 +3,9 @@
 Anyone (a load balancer, a monitor) learns whether the platform is up: 200 with
 ``{"status": "ok"}``, or 503 with ``{"status": "unavailable"}``. What each
 check found (versions, backends, error messages) is for platform admins only:
-signed in, or with a platform admin's API token (``Authorization: Token ...``).
+signed in, or with a platform admin's API token (``Authorization: Token ...``),
+the pipeline's figures included (queue depths, photos waiting and the oldest's
+age, the last worker heartbeat: classification.pipeline).
 """
 
 import logging
@@ -67,11 +69,21 @@ def _check_model() -> dict:
     }
 
 
+def _check_pipeline() -> dict:
+    """Photos waiting, queue depths, the last worker's heartbeat; fails when
+    photos wait past VITRINE_READY_MAX_WAIT_SECONDS with no live worker."""
+    from classification.pipeline import pipeline_state
+
+    state = pipeline_state()
+    return {"ok": not state.stalled, **state.as_dict()}
+
+
 CHECKS = {
     "database": _check_database,
     "storage": _check_storage,
     "broker": _check_broker,
     "model": _check_model,
+    "pipeline": _check_pipeline,
 }
 
 
@@ -125,6 +137,7 @@ READY_CHECKS = {
     "migrations": _check_migrations,
     "storage": _check_storage,
     "broker": _check_broker,
+    "pipeline": _check_pipeline,
 }
 
 
@@ -134,7 +147,9 @@ def health_ready(request: HttpRequest) -> JsonResponse:
     """Readiness: may this process take traffic? 200, or 503 naming what is not.
 
     What a web process needs to answer requests: the database with every
-    migration applied, the storage and the broker. The model is left to
-    ``/health/``: web processes load it only for ``/api/v1/classify/``.
+    migration applied, the storage and the broker, and a pipeline that is not
+    stalled (photos waiting past the threshold with no live worker: uploads
+    would be stored and never classified). The model is left to ``/health/``:
+    web processes load it only for ``/api/v1/classify/``.
     """
     return _answer(request, READY_CHECKS, "ready")

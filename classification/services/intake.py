@@ -4,8 +4,9 @@ Catalog stands on a lower floor and knows nothing of classification, so what
 happens after a photo is stored or a product's category changes is started
 here, by an explicit call, never by a signal: it is the product's main flow.
 
-- images_intake queues classification of stored images once the transaction
-  commits (the worker's classify_image task, DESIGN's step 2).
+- images_intake writes down, with the stored images, that they are owed a
+  classification, queued once the transaction commits (the worker's
+  classify_image task, DESIGN's step 2) or later by the upkeep's dispatcher.
 - product_category_changed decides again which of the product's photos need a
   person (see product_category.products_decide).
 
@@ -25,17 +26,24 @@ from catalog import services as catalog_services
 from catalog.models import ImageStatus, Product, ProductImage
 from catalog.services import PreparedImage
 from classification.models import ModelVersion, Prediction
+from classification.services import dispatch
 from classification.services.product_category import products_decide
 from classification.services.versions import model_version_ensure_default
-from classification.tasks import classify_image
 
 
 def images_intake(*, images: Iterable[ProductImage]) -> None:
-    """Queue classification of each image once the current transaction commits."""
-    image_ids = [image.pk for image in images]
-    for image_id in image_ids:
-        # Bound per image: a lambda in a loop would see only the last id.
-        transaction.on_commit(lambda image_id=image_id: classify_image.delay(image_id))
+    """Write down, in the current transaction, that each image is owed a
+    classification; it is queued once the transaction commits, or by the
+    upkeep when the broker does not answer then (services.dispatch)."""
+    dispatch.requests_open(image_ids=[image.pk for image in images])
+
+
+def _images_owed_again(*, images: Iterable[ProductImage]) -> None:
+    """Bytes uploaded again whose classification was never queued (the broker
+    was away the first time): queue it now."""
+    owed = dispatch.requests_owed(image_ids=[image.pk for image in images])
+    if owed:
+        dispatch.on_commit_dispatch(image_ids=owed)
 
 
 def product_category_changed(*, product: Product) -> int:
@@ -56,6 +64,8 @@ def image_upload(
         )
         if created:
             images_intake(images=[image])
+        else:
+            _images_owed_again(images=[image])
     return image, created
 
 
@@ -69,6 +79,7 @@ def images_store(
             product=product, prepared=prepared, user=user
         )
         images_intake(images=[image for image, created in stored if created])
+        _images_owed_again(images=[image for image, created in stored if not created])
     return stored
 
 

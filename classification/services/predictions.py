@@ -7,19 +7,22 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
 
 from catalog.models import Category, ImageStatus, ProductImage
 from catalog.services import image_set_status, upload_read
 from classification import signals
-from classification.models import ModelVersion, Prediction, ReviewReason
+from classification.models import (
+    ClassificationRequest,
+    ModelVersion,
+    Prediction,
+    ReviewReason,
+)
 from classification.services.duplicates import image_near_duplicates_find
 from classification.services.product_category import products_decide
 from classification.services.versions import (
@@ -62,6 +65,7 @@ def image_classify(*, image_id: int) -> ClassifyOutcome:
             return ClassifyOutcome(None, False)
         done = Prediction.objects.filter(image=image, model_version=version).first()
         if done and done.status not in Prediction.NOT_DONE:
+            ClassificationRequest.objects.filter(image=image).delete()
             return ClassifyOutcome(done, False)
         image_set_status(image=image, status=ImageStatus.PROCESSING)
 
@@ -157,6 +161,8 @@ def _prediction_store(
         .select_related("product", "product__category")
         .get(pk=image_id)
     )
+    # The outcome is stored below, in this transaction: nothing is owed then.
+    ClassificationRequest.objects.filter(image=image).delete()
     done = Prediction.objects.filter(image=image, model_version=version).first()
     if done and done.status not in Prediction.NOT_DONE:
         return ClassifyOutcome(done, False)
@@ -211,12 +217,20 @@ def _prediction_store(
 
 
 @transaction.atomic
-def prediction_record_failure(*, image_id: int, reason: str) -> Prediction | None:
-    """Record that the active version could not classify the image, and why."""
+def prediction_record_failure(
+    *, image_id: int, reason: str, transient: bool = False
+) -> Prediction | None:
+    """Record that the active version could not classify the image, and why.
+
+    A permanent failure closes the image's classification request; a transient
+    one leaves it for the dispatcher to send again (request_retry_later).
+    """
     version = model_version_ensure_default()
     image = ProductImage.objects.select_for_update().filter(pk=image_id).first()
     if image is None:
         return None
+    if not transient:
+        ClassificationRequest.objects.filter(image=image).delete()
     done = Prediction.objects.filter(image=image, model_version=version).first()
     if done and done.status not in Prediction.NOT_DONE:
         return done
@@ -237,33 +251,6 @@ def prediction_record_failure(*, image_id: int, reason: str) -> Prediction | Non
     products_decide(product_ids=[image.product_id])
     logger.warning("image %s failed to classify: %s", image_id, reason)
     return prediction
-
-
-def images_requeue_stuck(*, older_than_seconds: int | None = None) -> int:
-    """Queue again images left pending or processing too long (a lost worker).
-
-    Return how many were queued. Classification is idempotent, so queuing an image
-    whose task is in fact still alive costs one extra no-op task. A queued image's
-    clock starts again, so a long backlog is not queued once more on every run.
-    """
-    # Deferred: classification.tasks imports this module (its tasks call it).
-    from classification.tasks import classify_image
-
-    age = older_than_seconds
-    if age is None:
-        age = settings.VITRINE_STUCK_AFTER_SECONDS
-    cutoff = timezone.now() - timedelta(seconds=age)
-    with transaction.atomic():
-        ids = list(
-            ProductImage.objects.filter(
-                status__in=[ImageStatus.PENDING, ImageStatus.PROCESSING],
-                status_changed_at__lt=cutoff,
-            ).values_list("pk", flat=True)
-        )
-        ProductImage.objects.filter(pk__in=ids).update(status_changed_at=timezone.now())
-    for image_id in ids:
-        classify_image.delay(image_id)
-    return len(ids)
 
 
 @dataclass(frozen=True)

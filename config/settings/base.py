@@ -192,6 +192,36 @@ VITRINE_INFERENCE_PROCESSES, VITRINE_INFERENCE_THREADS = inference_layout(
 )
 VITRINE_TRAINING_THREADS = env.int("VITRINE_TRAINING_THREADS", default=_USABLE_CPUS)
 VITRINE_STUCK_AFTER_SECONDS = env.int("VITRINE_STUCK_AFTER_SECONDS", default=900)
+# The pipeline heals itself (classification.services.dispatch): the upkeep runs
+# the dispatcher every VITRINE_DISPATCH_INTERVAL_SECONDS; a photo dispatched with
+# no outcome (its message lost with a broker, its worker killed) or failed for a
+# transient reason is dispatched again after VITRINE_DISPATCH_RETRY_SECONDS,
+# doubling up to VITRINE_DISPATCH_RETRY_MAX_SECONDS, at most
+# VITRINE_DISPATCH_MAX_ATTEMPTS times; then it fails with that reason. With these
+# defaults a photo is on its way again within about 2 minutes of the services
+# being back.
+VITRINE_DISPATCH_INTERVAL_SECONDS = env.int(
+    "VITRINE_DISPATCH_INTERVAL_SECONDS", default=15
+)
+VITRINE_DISPATCH_RETRY_SECONDS = env.int("VITRINE_DISPATCH_RETRY_SECONDS", default=30)
+VITRINE_DISPATCH_RETRY_MAX_SECONDS = env.int(
+    "VITRINE_DISPATCH_RETRY_MAX_SECONDS", default=100
+)
+VITRINE_DISPATCH_MAX_ATTEMPTS = env.int("VITRINE_DISPATCH_MAX_ATTEMPTS", default=8)
+# classify_image's hard time limit (the soft one is two thirds of it): a photo
+# "processing" longer than this has lost its worker and is dispatched again.
+VITRINE_CLASSIFY_TIME_LIMIT = env.int("VITRINE_CLASSIFY_TIME_LIMIT", default=90)
+# A worker that ran the upkeep within this long is alive (health, dashboard);
+# photos waiting longer than VITRINE_READY_MAX_WAIT_SECONDS with no live worker
+# make /health/ and /health/ready/ answer 503.
+VITRINE_WORKER_STALE_SECONDS = env.int("VITRINE_WORKER_STALE_SECONDS", default=60)
+VITRINE_READY_MAX_WAIT_SECONDS = env.int("VITRINE_READY_MAX_WAIT_SECONDS", default=300)
+# Stored photos and thumbnails no row names, older than the grace period, are
+# removed by the upkeep every VITRINE_ORPHAN_SWEEP_SECONDS (manage.py
+# storage_orphans lists or removes them on demand). The grace period must exceed
+# the longest upload request: an upload writes its object before its row commits.
+VITRINE_ORPHAN_GRACE_SECONDS = env.int("VITRINE_ORPHAN_GRACE_SECONDS", default=3600)
+VITRINE_ORPHAN_SWEEP_SECONDS = env.int("VITRINE_ORPHAN_SWEEP_SECONDS", default=600)
 # Training jobs started from the admin or the API read files only below this folder.
 VITRINE_TRAINING_DATA_ROOT = env.str(
     "VITRINE_TRAINING_DATA_ROOT", default=str(VAR_DIR / "training-data")
@@ -271,9 +301,21 @@ CELERY_WORKER_CONCURRENCY = VITRINE_INFERENCE_PROCESSES
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged task comes back after this long if its worker vanished.
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # Longer than the longest acknowledged-late task may wait and run (a retry's
+    # countdown, at most 300 s, plus classify_image's 90 s limit): a shorter one
+    # would hand a task still waiting for its countdown to a second worker.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
     **transport_options(_broker_url, VAR_DIR),
 }
+# A publish while the broker is away gives up within about a second: the
+# outbox keeps the intent and the dispatcher sends it when the broker is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "classification.tasks.classify_image": {"queue": "inference"},
@@ -281,16 +323,25 @@ CELERY_TASK_ROUTES = {
     "classification.tasks.reclassify_batch": {"queue": "inference"},
     "classification.tasks.*train*": {"queue": "training"},
 }
+# config.tasks.TransientRetryTask: retries of a transient error, the first
+# backoff in seconds (doubling, drawn at random below it) and the longest.
+VITRINE_TASK_MAX_RETRIES = env.int("VITRINE_TASK_MAX_RETRIES", default=5)
+VITRINE_TASK_RETRY_BACKOFF = env.int("VITRINE_TASK_RETRY_BACKOFF", default=5)
+VITRINE_TASK_RETRY_BACKOFF_MAX = env.int("VITRINE_TASK_RETRY_BACKOFF_MAX", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Upkeep for `celery -A config beat` (or a worker started with --beat); the same
-# jobs are the requeue_stuck, purge_idempotency_keys and retry_webhooks commands,
-# for cron.
+# jobs are the dispatch_classifications, storage_orphans --remove,
+# purge_idempotency_keys and retry_webhooks commands, for cron.
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stuck-images": {
-        "task": "classification.tasks.requeue_stuck_images",
-        "schedule": max(VITRINE_STUCK_AFTER_SECONDS // 3, 60),
+    "dispatch-classifications": {
+        "task": "classification.tasks.dispatch_classifications",
+        "schedule": VITRINE_DISPATCH_INTERVAL_SECONDS,
+    },
+    "remove-storage-orphans": {
+        "task": "catalog.tasks.remove_storage_orphans",
+        "schedule": VITRINE_ORPHAN_SWEEP_SECONDS,
     },
     "purge-idempotency-keys": {
         "task": "accounts.tasks.purge_idempotency_keys",

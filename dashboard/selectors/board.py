@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from classification.selectors import wilson_interval
+from classification.selectors import pipeline_state, wilson_interval
 from dashboard.selectors import health, quality, review, volume
 from dashboard.selectors.period import DAY, Period, midnight
 from dashboard.selectors.scope import Scope, ratio, rounded
@@ -140,6 +140,8 @@ def dashboard_data(
             key: {**change, "text": change_text(key, change)}
             for key, change in changes(scope, headline, charts["backlog"]).items()
         },
+        # The pipeline now, whatever the period and merchant (as /health/ says).
+        "pipeline": pipeline_state().as_dict(),
         "charts": charts,
         # The backlog's age is about now, whatever the period.
         "empty": all(

@@ -39,3 +39,16 @@ def milliseconds(value) -> str:
     if value is None or value == "":
         return "—"
     return f"{float(value):,.0f} ms"
+
+
+@register.filter
+def seconds(value) -> str:
+    """A duration in seconds, as people say it: "45 s", "12 min", "3.5 h"."""
+    if value is None or value == "":
+        return "—"
+    value = float(value)
+    if value < 120:
+        return f"{value:.0f} s"
+    if value < 7200:
+        return f"{value / 60:.0f} min"
+    return f"{value / 3600:.1f} h"

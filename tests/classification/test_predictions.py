@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from catalog.models import Category, CategorySource, ImageStatus, ProductImage
 from classification.models import ModelVersion, Prediction
+from classification.services.dispatch import images_requeue_stuck
 from classification.services.intake import image_upload
-from classification.services.predictions import images_requeue_stuck
 from classification.tasks import classify_image
 from config.tasks import MAX_RETRIES
 from tests.catalog.factories import ProductFactory, upload

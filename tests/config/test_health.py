@@ -22,7 +22,7 @@ def test_health_reports_each_part(admin_client):
     body = response.json()
     assert response.status_code == 200
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "storage", "broker", "model"}
+    assert set(body["checks"]) == {"database", "storage", "broker", "model", "pipeline"}
     assert body["checks"]["broker"]["mode"].startswith("in-process")
 
 
@@ -75,7 +75,7 @@ def test_a_platform_admins_token_reads_each_check(client, db):
     admin.groups.add(Group.objects.get(name="Platform admins"))
     _, key = api_token_create(user=admin)
     body = client.get(reverse("health"), HTTP_AUTHORIZATION=f"Token {key}").json()
-    assert set(body["checks"]) == {"database", "storage", "broker", "model"}
+    assert set(body["checks"]) == {"database", "storage", "broker", "model", "pipeline"}
 
 
 def test_other_callers_read_only_the_status(client, membership):

@@ -6,7 +6,13 @@ def test_ready_when_the_database_storage_and_broker_answer(admin_client):
     body = response.json()
     assert response.status_code == 200
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "migrations", "storage", "broker"}
+    assert set(body["checks"]) == {
+        "database",
+        "migrations",
+        "storage",
+        "broker",
+        "pipeline",
+    }
     assert body["checks"]["migrations"]["pending"] == 0
 
 

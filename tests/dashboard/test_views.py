@@ -148,8 +148,8 @@ def test_json_makes_a_bounded_number_of_queries(
 ):
     # Session, user, the user's roles and the merchant filter, then the
     # dashboard's own 22 (alpha has no failures to break down by day; 3 for the
-    # changes against the period before).
-    with django_assert_max_num_queries(26):
+    # changes against the period before) and the pipeline's 2.
+    with django_assert_max_num_queries(28):
         response = staff_client.get(
             reverse("dashboard:data"), {**CUSTOM, "merchant": known.alpha.pk}
         )
@@ -160,9 +160,9 @@ def test_page_makes_a_bounded_number_of_queries(
     staff_client, known, django_assert_max_num_queries
 ):
     # The dashboard's 23 for a period that ended before today (3 for the
-    # changes against the period before), the merchant list of the filter
-    # form, session, user and the menu's membership.
-    with django_assert_max_num_queries(27):
+    # changes against the period before), the pipeline's 2, the merchant list
+    # of the filter form, session, user and the menu's membership.
+    with django_assert_max_num_queries(29):
         response = staff_client.get(reverse("dashboard:index"), CUSTOM)
     assert response.status_code == 200
 
@@ -305,3 +305,33 @@ def test_the_admin_index_links_to_the_dashboard_for_those_who_may_see_it(
     client.force_login(group_user("Reviewers"))
     page = client.get(reverse("admin:index")).content.decode()
     assert reverse("dashboard:index") not in page
+
+
+def test_the_dashboard_shows_the_pipeline_as_health_sees_it(
+    staff_client, merchant, broker
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from classification.models import ClassificationRequest
+    from classification.services.dispatch import requests_dispatch
+    from tests.classification.factories import ProductImageFactory
+
+    broker.up()
+    image = ProductImageFactory(product__merchant=merchant)
+    ClassificationRequest.objects.create(image=image, due_at=timezone.now())
+    requests_dispatch()
+    ClassificationRequest.objects.update(
+        created_at=timezone.now() - timedelta(minutes=12)
+    )
+
+    data = staff_client.get(reverse("dashboard:data")).json()["pipeline"]
+    page = staff_client.get(reverse("dashboard:index")).content.decode()
+
+    assert data["waiting"] == 1 and data["stalled"] is True
+    assert data["queues"] == {"default": 0, "inference": 1, "training": 0}
+    assert 'data-pipeline="oldest_waiting_seconds">12 min<' in page
+    assert 'data-pipeline="worker">never seen<' in page
+    assert "default 0 · inference 1 · training 0" in page
+    assert 'data-pipeline="stalled"' in page

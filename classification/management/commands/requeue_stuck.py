@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from classification.services.predictions import images_requeue_stuck
+from classification.services.dispatch import images_requeue_stuck
 
 
 class Command(BaseCommand):
