@@ -67,6 +67,7 @@ class ReviewActionForm(helpers.ActionForm):
         choices=[("", "Reason for “Unusable”…"), *Review.UnusableReason.choices],
         required=False,
         label="",
+        widget=forms.Select(attrs={"aria-label": "Reason for “Unusable”"}),
     )
     set_product_category = forms.BooleanField(
         required=False, label="and make it the product's category"

@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -85,6 +86,7 @@ class Decided:
     moved: int
 
 
+@transaction.atomic
 def products_decide(
     *, product_ids: Iterable[int], source: CategorySource = CategorySource.MODEL
 ) -> Decided:
