@@ -328,22 +328,13 @@ def _preview_of(outcome: BulkReviewResult) -> BulkPreview:
         for pk, r in by_product.items()
         if pk in changing
     }
-    confidences = dict(
-        Prediction.objects.filter(
-            pk__in=[r.prediction_id for r in outcome.reviews]
-        ).values_list("pk", "confidence")
-    )
-    thresholds = dict(
-        Prediction.objects.filter(
-            pk__in=[r.prediction_id for r in outcome.reviews]
-        ).values_list("pk", "category__auto_accept_threshold")
-    )
+    # Below its category's threshold, or with no confidence or category at all.
     low = sum(
         1
-        for pk, confidence in confidences.items()
-        if confidence is None
-        or thresholds.get(pk) is None
-        or confidence < thresholds[pk]
+        for confidence, threshold in Prediction.objects.filter(
+            pk__in=[r.prediction_id for r in outcome.reviews]
+        ).values_list("confidence", "category__auto_accept_threshold")
+        if confidence is None or threshold is None or confidence < threshold
     )
     return BulkPreview(
         photos=outcome.reviewed,
