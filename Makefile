@@ -30,7 +30,7 @@ help:
 	@echo "make run    install, migrate, seed the demo merchant, serve on http://$(HOST):$(PORT) with a worker"
 	@echo "make test   install and run the whole test suite"
 	@echo "make lint   ruff check and format check"
-	@echo "make worker a local Celery worker with the periodic upkeep (needs CELERY_BROKER_URL)"
+	@echo "make worker the local Celery workers: inference, and default + training with the periodic upkeep (needs CELERY_BROKER_URL)"
 	@echo "make vendor fetch the pinned Chart.js and axe-core into static/vendor/ (offline installs, browser tests)"
 
 $(STAMP): requirements.txt requirements-dev.txt
